@@ -1,0 +1,170 @@
+package dev.mobilenetspark.model;
+
+import java.util.Locale;
+import java.util.Properties;
+
+/**
+ * Everything that determines a MobileNet's shape, validated once. The width multiplier is
+ * applied here ({@link #width(int)}) and nowhere else, as torchvision does.
+ *
+ * @param architecture    which family
+ * @param alpha           width multiplier, 0 < alpha <= 2 (the paper: 1, 0.75, 0.5, 0.25)
+ * @param resolution      square input size, the resolution multiplier rho in pixels (>= 32)
+ * @param classes         classifier outputs; 0 builds no classifier (embeddings only)
+ * @param activation      ReLU6 as Keras and TF-Slim (the usual source of weights) or ReLU as the paper
+ * @param batchNormEpsilon BatchNorm epsilon (0.001 as Keras)
+ * @param padding         how stride-2 layers pad
+ * @param foldedBatchNorm each convolution carries a bias and its activation instead of a
+ *                        BatchNorm layer: the form of weights with BN already folded in
+ */
+public record MobileNetConfig(Architecture architecture, double alpha, int resolution, int classes,
+                              Activation activation, double batchNormEpsilon, Padding padding,
+                              boolean foldedBatchNorm) {
+
+    public static final int MIN_RESOLUTION = 32;
+
+    /** Non-linearity after each convolution (or its BatchNorm). */
+    public enum Activation {
+        RELU6, RELU;
+
+        public String id() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+
+        public static Activation parse(String text) {
+            for (Activation a : values()) {
+                if (a.id().equals(text.trim().toLowerCase(Locale.ROOT))) {
+                    return a;
+                }
+            }
+            throw new IllegalArgumentException("activation must be relu6 or relu, got '" + text + "'");
+        }
+    }
+
+    /**
+     * Padding of strided layers. Both give TensorFlow's results on even input sizes; on odd sizes
+     * only {@link #SAME} keeps out = ceil(in / stride).
+     */
+    public enum Padding {
+        /** TensorFlow 'same': the extra row and column of padding go bottom and right. */
+        SAME,
+        /** Keras applications: ZeroPadding2D((0,1),(0,1)) and 'valid' before each stride-2 layer. */
+        KERAS;
+
+        public String id() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+
+        public static Padding parse(String text) {
+            for (Padding p : values()) {
+                if (p.id().equals(text.trim().toLowerCase(Locale.ROOT))) {
+                    return p;
+                }
+            }
+            throw new IllegalArgumentException("padding must be same or keras, got '" + text + "'");
+        }
+    }
+
+    public MobileNetConfig {
+        if (architecture == null || activation == null || padding == null) {
+            throw new IllegalArgumentException("architecture, activation and padding are required");
+        }
+        if (!(alpha > 0 && alpha <= 2)) {
+            throw new IllegalArgumentException("alpha must be in (0, 2], got " + alpha);
+        }
+        if (resolution < MIN_RESOLUTION) {
+            throw new IllegalArgumentException("resolution must be at least " + MIN_RESOLUTION + " pixels, got " + resolution);
+        }
+        if (classes < 0) {
+            throw new IllegalArgumentException("classes must be 0 (no classifier) or more, got " + classes);
+        }
+        if (!(batchNormEpsilon > 0) || Double.isInfinite(batchNormEpsilon)) {
+            throw new IllegalArgumentException("BatchNorm epsilon must be positive, got " + batchNormEpsilon);
+        }
+        if ((int) (V1Blocks.STEM.filters() * alpha) < 1) {
+            throw new IllegalArgumentException("alpha " + alpha + " leaves a layer with no filters");
+        }
+    }
+
+    /** V1 1.0@224 with 1000 classes, ReLU6, epsilon 0.001, 'same' padding, BatchNorm layers. */
+    public static MobileNetConfig v1() {
+        return new MobileNetConfig(Architecture.V1, 1.0, 224, 1000, Activation.RELU6, 1e-3, Padding.SAME, false);
+    }
+
+    public MobileNetConfig withArchitecture(Architecture a) {
+        return new MobileNetConfig(a, alpha, resolution, classes, activation, batchNormEpsilon, padding, foldedBatchNorm);
+    }
+
+    public MobileNetConfig withAlpha(double a) {
+        return new MobileNetConfig(architecture, a, resolution, classes, activation, batchNormEpsilon, padding, foldedBatchNorm);
+    }
+
+    public MobileNetConfig withResolution(int r) {
+        return new MobileNetConfig(architecture, alpha, r, classes, activation, batchNormEpsilon, padding, foldedBatchNorm);
+    }
+
+    public MobileNetConfig withClasses(int c) {
+        return new MobileNetConfig(architecture, alpha, resolution, c, activation, batchNormEpsilon, padding, foldedBatchNorm);
+    }
+
+    public MobileNetConfig withActivation(Activation a) {
+        return new MobileNetConfig(architecture, alpha, resolution, classes, a, batchNormEpsilon, padding, foldedBatchNorm);
+    }
+
+    public MobileNetConfig withPadding(Padding p) {
+        return new MobileNetConfig(architecture, alpha, resolution, classes, activation, batchNormEpsilon, p, foldedBatchNorm);
+    }
+
+    public MobileNetConfig withFoldedBatchNorm(boolean folded) {
+        return new MobileNetConfig(architecture, alpha, resolution, classes, activation, batchNormEpsilon, padding, folded);
+    }
+
+    /** Filters of a layer at this alpha: {@code int(filters * alpha)} as the Keras V1 implementation. */
+    public int width(int filters) {
+        return (int) (filters * alpha);
+    }
+
+    public boolean hasClassifier() {
+        return classes > 0;
+    }
+
+    /** One line for logs and tables, e.g. {@code v1 alpha=1.0 resolution=224 classes=1000}. */
+    public String summary() {
+        return architecture.id() + " alpha=" + alpha + " resolution=" + resolution + " classes=" + classes;
+    }
+
+    public void store(Properties props, String prefix) {
+        props.setProperty(prefix + "arch", architecture.id());
+        props.setProperty(prefix + "alpha", Double.toString(alpha));
+        props.setProperty(prefix + "resolution", Integer.toString(resolution));
+        props.setProperty(prefix + "classes", Integer.toString(classes));
+        props.setProperty(prefix + "activation", activation.id());
+        props.setProperty(prefix + "batch-norm-epsilon", Double.toString(batchNormEpsilon));
+        props.setProperty(prefix + "padding", padding.id());
+        props.setProperty(prefix + "folded-batch-norm", Boolean.toString(foldedBatchNorm));
+    }
+
+    public static MobileNetConfig load(Properties props, String prefix) {
+        try {
+            return new MobileNetConfig(
+                    Architecture.parse(required(props, prefix + "arch")),
+                    Double.parseDouble(required(props, prefix + "alpha")),
+                    Integer.parseInt(required(props, prefix + "resolution")),
+                    Integer.parseInt(required(props, prefix + "classes")),
+                    Activation.parse(required(props, prefix + "activation")),
+                    Double.parseDouble(required(props, prefix + "batch-norm-epsilon")),
+                    Padding.parse(required(props, prefix + "padding")),
+                    Boolean.parseBoolean(required(props, prefix + "folded-batch-norm")));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("model configuration: " + e.getMessage(), e);
+        }
+    }
+
+    private static String required(Properties props, String key) {
+        String v = props.getProperty(key);
+        if (v == null) {
+            throw new IllegalArgumentException("model configuration lacks '" + key + "'");
+        }
+        return v;
+    }
+}
