@@ -1,0 +1,149 @@
+package dev.mobilenetspark.model;
+
+import dev.mobilenetspark.model.image.Preprocessing;
+import org.deeplearning4j.nn.conf.CNN2DFormat;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The one inference entry point: a network with its configuration, preprocessing and labels,
+ * loaded once and reused for every batch. One forward pass yields both the top-k classes and the
+ * embedding of each image.
+ *
+ * <p>Thread-safety: safe to share. DL4J networks are not safe to call from several threads at
+ * once ({@code ComputationGraph.output(List, ...)} is not synchronized), so every forward pass
+ * goes through the synchronized {@code output(boolean, INDArray...)}: concurrent callers are
+ * served one batch at a time, each pass using ND4J's own threads. Share one instance per JVM
+ * rather than one per thread: copies multiply memory and oversubscribe the cores.
+ */
+public final class MobileNetModel {
+
+    private final MobileNetConfig config;
+    private final Preprocessing preprocessing;
+    private final Labels labels;
+    private final ComputationGraph network;
+    private final String contentHash;
+
+    MobileNetModel(MobileNetConfig config, Preprocessing preprocessing, Labels labels,
+                   ComputationGraph network, String contentHash) {
+        labels.checkMatches(config.classes());
+        this.config = config;
+        this.preprocessing = preprocessing;
+        this.labels = labels;
+        this.network = network;
+        this.contentHash = contentHash;
+    }
+
+    /** A freshly initialised network (seeded random weights), for smoke runs and benchmarks. */
+    public static MobileNetModel create(MobileNetConfig config, Preprocessing preprocessing, Labels labels, long seed) {
+        return of(config, preprocessing, labels, MobileNetBuilder.build(config, seed));
+    }
+
+    /**
+     * Wraps a network built by {@link MobileNetBuilder} for {@code config}, typically after its
+     * weights were imported.
+     */
+    public static MobileNetModel of(MobileNetConfig config, Preprocessing preprocessing, Labels labels,
+                                    ComputationGraph network) {
+        return new MobileNetModel(config, preprocessing, labels, network,
+                ModelFile.contentHash(config, preprocessing, labels, network.params()));
+    }
+
+    /** Reads a model file written by {@link #save(Path)}. */
+    public static MobileNetModel load(Path file) throws IOException {
+        return ModelFile.read(file);
+    }
+
+    /** Writes the network and its metadata as one file (see {@link ModelFile}). */
+    public void save(Path file) throws IOException {
+        ModelFile.write(this, file);
+    }
+
+    /**
+     * Runs one forward pass over {@code batch}, shape [N, resolution, resolution, 3] (NHWC, as
+     * {@code Preprocessor} produces), and returns one prediction per image, in order.
+     */
+    public List<Prediction> predict(INDArray batch, int topK) {
+        long r = config.resolution();
+        if (batch.rank() != 4 || batch.size(1) != r || batch.size(2) != r || batch.size(3) != 3) {
+            throw new IllegalArgumentException("input must have shape [N, " + r + ", " + r + ", 3], got "
+                    + Arrays.toString(batch.shape()));
+        }
+        if (topK < 1) {
+            throw new IllegalArgumentException("top-k must be at least 1, got " + topK);
+        }
+        INDArray[] outputs = network.output(false, batch);
+        INDArray embeddings = outputs[config.hasClassifier() ? 1 : 0];
+        int n = (int) batch.size(0);
+        List<Prediction> predictions = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            List<Prediction.ClassScore> top = config.hasClassifier()
+                    ? topK(outputs[0].getRow(i).toFloatVector(), topK)
+                    : List.of();
+            predictions.add(new Prediction(top, embeddings.getRow(i).toFloatVector()));
+        }
+        return predictions;
+    }
+
+    private List<Prediction.ClassScore> topK(float[] probabilities, int k) {
+        int count = Math.min(k, probabilities.length);
+        int[] best = new int[count];
+        int filled = 0;
+        for (int c = 0; c < probabilities.length; c++) {
+            float p = probabilities[c];
+            if (filled == count && p <= probabilities[best[count - 1]]) {
+                continue;
+            }
+            int pos = filled == count ? count - 1 : filled++;
+            while (pos > 0 && probabilities[best[pos - 1]] < p) {
+                best[pos] = best[pos - 1];
+                pos--;
+            }
+            best[pos] = c;
+        }
+        List<Prediction.ClassScore> top = new ArrayList<>(count);
+        for (int index : best) {
+            top.add(new Prediction.ClassScore(index, labels.name(index), probabilities[index]));
+        }
+        return top;
+    }
+
+    /** Length of each embedding: the channels of the last feature map (1024 x alpha for V1). */
+    public int embeddingSize() {
+        return config.width(V1Blocks.BODY.get(V1Blocks.BODY.size() - 1).filters());
+    }
+
+    public CostReport cost() {
+        int r = config.resolution();
+        return CostReport.of(network, InputType.convolutional(r, r, 3, CNN2DFormat.NHWC));
+    }
+
+    public MobileNetConfig config() {
+        return config;
+    }
+
+    public Preprocessing preprocessing() {
+        return preprocessing;
+    }
+
+    public Labels labels() {
+        return labels;
+    }
+
+    /** The DL4J network; callers that run it themselves must not do so from several threads. */
+    public ComputationGraph network() {
+        return network;
+    }
+
+    /** SHA-256 of configuration, preprocessing, labels and weights: identifies the model in outputs. */
+    public String contentHash() {
+        return contentHash;
+    }
+}

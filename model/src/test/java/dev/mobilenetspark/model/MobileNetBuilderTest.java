@@ -1,0 +1,137 @@
+package dev.mobilenetspark.model;
+
+import org.deeplearning4j.nn.conf.CNN2DFormat;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.Map;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class MobileNetBuilderTest {
+
+    private static INDArray randomBatch(int n, int resolution) {
+        Nd4j.getRandom().setSeed(7);
+        return Nd4j.rand(DataType.FLOAT, n, resolution, resolution, 3).muli(2).subi(1);
+    }
+
+    @ParameterizedTest(name = "alpha {0} at {1}")
+    @CsvSource({
+            "1.0, 224", "1.0, 192", "1.0, 160", "1.0, 128",
+            "0.75, 224", "0.75, 192", "0.75, 160", "0.75, 128",
+            "0.5, 224", "0.5, 192", "0.5, 160", "0.5, 128",
+            "0.25, 224", "0.25, 192", "0.25, 160", "0.25, 128",
+    })
+    void everyPaperShapeRunsAndYieldsProbabilitiesAndEmbeddings(double alpha, int resolution) {
+        MobileNetConfig config = MobileNetConfig.v1().withAlpha(alpha).withResolution(resolution).withClasses(10);
+        ComputationGraph net = MobileNetBuilder.build(config, 1);
+        INDArray[] out = net.output(false, randomBatch(2, resolution));
+        assertArrayEquals(new long[] {2, 10}, out[0].shape());
+        assertArrayEquals(new long[] {2, (long) (1024 * alpha)}, out[1].shape());
+        assertEquals(1.0, out[0].getRow(0).sumNumber().doubleValue(), 1e-5);
+        assertEquals(resolution / 32, net.feedForward(randomBatch(1, resolution), false).get("conv_pw_13").size(1));
+    }
+
+    @Test
+    void embeddingIsTheMeanOverHeightAndWidthOfTheLastFeatureMap() {
+        ComputationGraph net = MobileNetBuilder.build(MobileNetConfig.v1().withAlpha(0.25).withResolution(128), 3);
+        INDArray input = randomBatch(2, 128);
+        Map<String, INDArray> acts = net.feedForward(input, false);
+        INDArray last = acts.get("conv_pw_13_relu");
+        assertArrayEquals(new long[] {2, 4, 4, 256}, last.shape());
+        INDArray expected = last.mean(1, 2);
+        assertTrue(expected.sumNumber().doubleValue() > 0, "ReLU6 features of a random net should not all be zero");
+        assertTrue(expected.equalsWithEps(acts.get(MobileNetBuilder.EMBEDDING), 1e-5));
+        assertTrue(acts.get("conv_pw_13_relu").maxNumber().doubleValue() <= 6.0);
+    }
+
+    @Test
+    void layerNamesFollowKeras() {
+        ComputationGraph net = MobileNetBuilder.build(MobileNetConfig.v1().withAlpha(0.25).withResolution(128), 1);
+        for (String name : new String[] {"conv1", "conv1_bn", "conv1_relu", "conv_dw_1", "conv_dw_1_bn", "conv_dw_1_relu",
+                "conv_pw_1", "conv_pw_1_bn", "conv_pw_1_relu", "conv_dw_13", "conv_pw_13_relu", "global_pool", "predictions"}) {
+            assertNotNull(net.getLayer(name), name);
+        }
+        assertEquals(Set.of("W"), keysOf(net, "conv_dw_1"));
+        assertEquals(Set.of("gamma", "beta", "mean", "var"), keysOf(net, "conv_pw_1_bn"));
+    }
+
+    @Test
+    void foldedBatchNormPutsBiasAndActivationInTheConvolution() {
+        ComputationGraph net = MobileNetBuilder.build(
+                MobileNetConfig.v1().withAlpha(0.25).withResolution(128).withFoldedBatchNorm(true), 1);
+        assertNull(net.getConfiguration().getVertices().get("conv1_bn"));
+        assertEquals(Set.of("W", "b"), keysOf(net, "conv_dw_1"));
+        INDArray emb = net.output(false, randomBatch(1, 128))[1];
+        assertTrue(emb.minNumber().doubleValue() >= 0 && emb.maxNumber().doubleValue() <= 6, "ReLU6 inside the conv");
+    }
+
+    @Test
+    void kerasPaddingDiffersFromSameOnlyOnOddSizes() {
+        MobileNetConfig same = MobileNetConfig.v1().withAlpha(0.25).withResolution(129).withClasses(0);
+        MobileNetConfig keras = same.withPadding(MobileNetConfig.Padding.KERAS);
+        assertEquals("65x65x8", costRow(same, "conv1"));
+        assertEquals("64x64x8", costRow(keras, "conv1"));
+        assertNotNull(MobileNetBuilder.configuration(keras.withResolution(128)).getVertices().get("conv1_pad"));
+        assertEquals(costRow(same.withResolution(128), "conv_pw_13"),
+                costRow(keras.withResolution(128), "conv_pw_13"));
+    }
+
+    @Test
+    void withoutClassesOnlyTheEmbeddingIsProduced() {
+        ComputationGraph net = MobileNetBuilder.build(MobileNetConfig.v1().withAlpha(0.25).withResolution(128).withClasses(0), 1);
+        INDArray[] out = net.output(false, randomBatch(1, 128));
+        assertEquals(1, out.length);
+        assertArrayEquals(new long[] {1, 256}, out[0].shape());
+        assertFalse(net.getConfiguration().getVertices().containsKey(MobileNetBuilder.PREDICTIONS));
+    }
+
+    @Test
+    void plainReluIsUnbounded() {
+        ComputationGraph net = MobileNetBuilder.build(MobileNetConfig.v1().withAlpha(0.25).withResolution(128)
+                .withActivation(MobileNetConfig.Activation.RELU), 1);
+        net.getLayer("conv1").getParam("W").muli(100);
+        assertTrue(net.feedForward(randomBatch(1, 128), false).get("conv1_relu").maxNumber().doubleValue() > 6);
+    }
+
+    @Test
+    void invalidOptionsAreRefusedWithTheirName() {
+        MobileNetConfig v1 = MobileNetConfig.v1();
+        assertEquals("alpha must be in (0, 2], got 0.0",
+                assertThrows(IllegalArgumentException.class, () -> v1.withAlpha(0)).getMessage());
+        assertEquals("alpha must be in (0, 2], got 2.5",
+                assertThrows(IllegalArgumentException.class, () -> v1.withAlpha(2.5)).getMessage());
+        assertEquals("alpha 0.01 leaves a layer with no filters",
+                assertThrows(IllegalArgumentException.class, () -> v1.withAlpha(0.01)).getMessage());
+        assertEquals("resolution must be at least 32 pixels, got 31",
+                assertThrows(IllegalArgumentException.class, () -> v1.withResolution(31)).getMessage());
+        assertEquals("classes must be 0 (no classifier) or more, got -1",
+                assertThrows(IllegalArgumentException.class, () -> v1.withClasses(-1)).getMessage());
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> Architecture.parse("v9"))
+                .getMessage().contains("v1, v1-fullconv"));
+    }
+
+    private static String costRow(MobileNetConfig config, String name) {
+        int r = config.resolution();
+        return CostReport.of(new ComputationGraph(MobileNetBuilder.configuration(config)),
+                        InputType.convolutional(r, r, 3, CNN2DFormat.NHWC))
+                .rows().stream().filter(row -> row.name().equals(name)).findFirst().orElseThrow().output();
+    }
+
+    private static Set<String> keysOf(ComputationGraph net, String layer) {
+        return net.getLayer(layer).paramTable().keySet();
+    }
+}
