@@ -13,7 +13,6 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.SequenceInputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -129,6 +128,7 @@ public final class ModelFile {
             config = MobileNetConfig.load(meta, "model.");
             preprocessing = Preprocessing.load(meta, "preprocessing.");
             labels = entries.containsKey(LABELS) ? Labels.parse(entries.get(LABELS), source + "!" + LABELS) : Labels.none();
+            labels.checkMatches(config.classes());
         } catch (IllegalArgumentException e) {
             throw new ModelFileException(source + ": " + e.getMessage());
         }
@@ -201,13 +201,16 @@ public final class ModelFile {
     }
 
     private static Map<String, byte[]> entries(InputStream in, String source) throws IOException {
-        byte[] head = in.readNBytes(4);
-        if (head.length < 4 || head[0] != 'P' || head[1] != 'K' || head[2] != 3 || head[3] != 4) {
+        byte[] file = in.readAllBytes();
+        if (file.length < 4 || file[0] != 'P' || file[1] != 'K' || file[2] != 3 || file[3] != 4) {
             throw new ModelFileException(source + " is not a mobilenet-spark model file: "
-                    + (head.length == 0 ? "it is empty" : "it is not a zip archive"));
+                    + (file.length == 0 ? "it is empty" : "it is not a zip archive"));
+        }
+        if (!endsWithCentralDirectory(file)) {
+            throw new ModelFileException(source + " is truncated or corrupt: the zip directory at its end is missing");
         }
         Map<String, byte[]> entries = new HashMap<>();
-        try (ZipInputStream zip = new ZipInputStream(new SequenceInputStream(new ByteArrayInputStream(head), in))) {
+        try (ZipInputStream zip = new ZipInputStream(new ByteArrayInputStream(file))) {
             for (ZipEntry e = zip.getNextEntry(); e != null; e = zip.getNextEntry()) {
                 entries.put(e.getName(), zip.readAllBytes());
             }
@@ -215,6 +218,16 @@ public final class ModelFile {
             throw new ModelFileException(source + " is truncated or corrupt: " + e.getMessage());
         }
         return entries;
+    }
+
+    /**
+     * Entries are read in order, so a file cut after its last entry would otherwise pass: the
+     * end-of-central-directory record (22 bytes, signature PK 5 6, no comment as we write it)
+     * proves the copy is whole.
+     */
+    private static boolean endsWithCentralDirectory(byte[] file) {
+        int at = file.length - 22;
+        return at >= 0 && file[at] == 'P' && file[at + 1] == 'K' && file[at + 2] == 5 && file[at + 3] == 6;
     }
 
     private static byte[] require(Map<String, byte[]> entries, String name, String source) throws ModelFileException {
