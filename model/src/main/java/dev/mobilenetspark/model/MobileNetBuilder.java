@@ -4,6 +4,7 @@ import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.distribution.NormalDistribution;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
@@ -129,6 +130,10 @@ public final class MobileNetBuilder {
         graph.addLayer(name, new DepthwiseConvolution2D.Builder(kernel, kernel)
                 .stride(stride, stride)
                 .depthMultiplier(1)
+                // DL4J takes the depthwise fan-in over all channels, which shrinks a random
+                // network's activations by sqrt(C) per block until every output is ~0; a
+                // depthwise filter sees one channel, so He init uses kernel area alone.
+                .weightInit(new NormalDistribution(0, Math.sqrt(2.0 / (kernel * kernel))))
                 .convolutionMode(convolutionMode(stride))
                 .dataFormat(FORMAT)
                 .hasBias(config.foldedBatchNorm())

@@ -1,0 +1,112 @@
+package dev.mobilenetspark.model;
+
+import dev.mobilenetspark.model.image.Preprocessing;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class MobileNetModelTest {
+
+    private static final MobileNetConfig CONFIG = MobileNetConfig.v1().withAlpha(0.25).withResolution(128).withClasses(20);
+    private static MobileNetModel model;
+    private static INDArray batch;
+
+    @BeforeAll
+    static void createOnce() {
+        model = MobileNetModel.create(CONFIG, Preprocessing.keras(), Labels.none(), 5);
+        Nd4j.getRandom().setSeed(11);
+        batch = Nd4j.rand(DataType.FLOAT, 6, 128, 128, 3).muli(2).subi(1);
+    }
+
+    @Test
+    void topKIsTheKMostProbableClassesInOrderWithTheirProbabilities() {
+        INDArray probabilities = model.network().output(false, batch)[0];
+        List<Prediction> predictions = model.predict(batch, 4);
+        assertEquals(6, predictions.size());
+        for (int i = 0; i < 6; i++) {
+            float[] p = probabilities.getRow(i).toFloatVector();
+            List<Prediction.ClassScore> top = predictions.get(i).top();
+            assertEquals(4, top.size());
+            for (int j = 0; j < top.size(); j++) {
+                Prediction.ClassScore s = top.get(j);
+                assertEquals(p[s.index()], s.probability());
+                assertEquals("class_" + s.index(), s.name());
+                long higher = 0;
+                for (float v : p) {
+                    higher += v > s.probability() ? 1 : 0;
+                }
+                assertEquals(j, higher, "rank of class " + s.index());
+            }
+            assertEquals(model.embeddingSize(), predictions.get(i).embedding().length);
+        }
+    }
+
+    @Test
+    void kAboveTheClassCountReturnsEveryClass() {
+        assertEquals(20, model.predict(batch, 50).get(0).top().size());
+    }
+
+    @Test
+    void labelsNameTheClasses() {
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            names.add("place " + i);
+        }
+        MobileNetModel named = MobileNetModel.of(CONFIG, Preprocessing.keras(), Labels.of(names), model.network());
+        Prediction.ClassScore best = named.predict(batch, 1).get(0).top().get(0);
+        assertEquals("place " + best.index(), best.name());
+        assertEquals("labels file has 3 names but the model has 20 classes", assertThrows(IllegalArgumentException.class,
+                () -> MobileNetModel.of(CONFIG, Preprocessing.keras(), Labels.of(List.of("a", "b", "c")), model.network()))
+                .getMessage());
+    }
+
+    @Test
+    void wrongInputShapeIsRefused() {
+        INDArray nchw = Nd4j.zeros(DataType.FLOAT, 1, 3, 128, 128);
+        assertEquals("input must have shape [N, 128, 128, 3], got [1, 3, 128, 128]",
+                assertThrows(IllegalArgumentException.class, () -> model.predict(nchw, 5)).getMessage());
+        assertThrows(IllegalArgumentException.class, () -> model.predict(batch, 0));
+    }
+
+    @Test
+    void concurrentCallersGetTheSameAnswersAsOneCaller() throws Exception {
+        List<Prediction> expected = model.predict(batch, 3);
+        ExecutorService pool = Executors.newFixedThreadPool(3);
+        try {
+            List<Future<List<Prediction>>> futures = new ArrayList<>();
+            for (int t = 0; t < 6; t++) {
+                futures.add(pool.submit(() -> model.predict(batch, 3)));
+            }
+            for (Future<List<Prediction>> f : futures) {
+                List<Prediction> got = f.get();
+                for (int i = 0; i < expected.size(); i++) {
+                    assertEquals(expected.get(i).top(), got.get(i).top());
+                    assertArrayEquals(expected.get(i).embedding(), got.get(i).embedding());
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void embeddingOnlyModelHasNoClasses() {
+        MobileNetModel headless = MobileNetModel.create(CONFIG.withClasses(0), Preprocessing.keras(), Labels.none(), 5);
+        Prediction p = headless.predict(batch, 5).get(0);
+        assertTrue(p.top().isEmpty());
+        assertEquals(256, p.embedding().length);
+    }
+}
