@@ -1,0 +1,85 @@
+package dev.mobilenetspark.job;
+
+import dev.mobilenetspark.model.Benchmark;
+import dev.mobilenetspark.model.Labels;
+import dev.mobilenetspark.model.MobileNetConfig;
+import dev.mobilenetspark.model.MobileNetModel;
+import dev.mobilenetspark.model.image.Preprocessing;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * Images per second of the inference facade for each shape and batch size, as a table and one
+ * {@code BENCH ...} line per row. Not a test: run it on an idle machine, beside the ONNX
+ * Runtime peer, and compare ratios.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Measure model-only throughput (images/s) of the inference facade.")
+final class BenchCommand implements Callable<Integer> {
+
+    @Mixin
+    ModelOptions options;
+
+    @Option(names = "--shapes", split = ",", paramLabel = "ALPHA@RES",
+            description = "Shapes to measure, overriding --alpha and --resolution (e.g. 1.0@224,0.5@160,0.25@128).")
+    List<String> shapes;
+
+    @Option(names = "--batch", split = ",", defaultValue = "1,32", description = "Batch sizes (default: ${DEFAULT-VALUE}).")
+    List<Integer> batches;
+
+    @Option(names = "--threads", defaultValue = "2", description = "ND4J threads (default: ${DEFAULT-VALUE}).")
+    int threads;
+
+    @Option(names = "--runs", defaultValue = "5", description = "Timed runs; the median is reported (default: ${DEFAULT-VALUE}).")
+    int runs;
+
+    @Option(names = "--min-seconds", defaultValue = "2.0", description = "Minimum length of a timed run (default: ${DEFAULT-VALUE}).")
+    double minSeconds;
+
+    @Override
+    public Integer call() throws Exception {
+        List<MobileNetConfig> configs = shapes == null ? List.of(options.config()) : shapes.stream().map(this::shape).toList();
+        for (int b : batches) {
+            if (b < 1) {
+                throw new IllegalArgumentException("batch sizes must be at least 1, got " + b);
+            }
+        }
+        Benchmark.useThreads(threads);
+        System.out.printf(Locale.ROOT, "%-6s %6s %5s %6s %8s %12s %10s %10s%n",
+                "arch", "alpha", "res", "batch", "threads", "images/s", "min", "max");
+        StringBuilder lines = new StringBuilder();
+        for (MobileNetConfig config : configs) {
+            MobileNetModel model = options.model != null ? options.load()
+                    : MobileNetModel.create(config, Preprocessing.keras(), Labels.none(), options.seed);
+            MobileNetConfig c = model.config();
+            for (int batch : batches) {
+                Benchmark.Result r = Benchmark.run(model, batch, 3, runs, minSeconds);
+                System.out.printf(Locale.ROOT, "%-6s %6s %5d %6d %8d %12.1f %10.1f %10.1f%n", c.architecture().id(),
+                        c.alpha(), c.resolution(), batch, threads, r.median(), r.min(), r.max());
+                System.out.flush();
+                lines.append(String.format(Locale.ROOT,
+                        "BENCH arch=%s alpha=%s resolution=%d batch=%d threads=%d images_per_s=%.1f%n",
+                        c.architecture().id(), c.alpha(), c.resolution(), batch, threads, r.median()));
+            }
+        }
+        System.out.print(lines);
+        return 0;
+    }
+
+    private MobileNetConfig shape(String text) {
+        String[] parts = text.split("@");
+        if (parts.length != 2) {
+            throw new IllegalArgumentException("a shape is ALPHA@RESOLUTION, e.g. 0.5@160; got '" + text + "'");
+        }
+        try {
+            return options.config().withAlpha(Double.parseDouble(parts[0])).withResolution(Integer.parseInt(parts[1]));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("a shape is ALPHA@RESOLUTION, e.g. 0.5@160; got '" + text + "'");
+        }
+    }
+}

@@ -1,0 +1,50 @@
+package dev.mobilenetspark.job;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.io.PrintWriter;
+
+/**
+ * The command-line entry point ({@code bin/mobilenet-spark SUBCOMMAND}). Results go to stdout,
+ * logs to stderr. Exit codes: 0 success, 1 failure while running, 2 a bad argument, reported
+ * in one line before any work starts.
+ */
+@Command(name = "mobilenet-spark", mixinStandardHelpOptions = true,
+        description = "Batch image inference with a Deeplearning4j MobileNet.",
+        subcommands = {DescribeCommand.class, BenchCommand.class})
+public final class MobileNetCli implements Runnable {
+
+    static final int BAD_ARGUMENT = 2;
+
+    @CommandLine.Spec
+    private CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(execute(args));
+    }
+
+    /** Runs the command line and returns its exit code (tests call this instead of main). */
+    public static int execute(String... args) {
+        CommandLine cli = new CommandLine(new MobileNetCli());
+        cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+            PrintWriter err = commandLine.getErr();
+            if (e instanceof IllegalArgumentException) {
+                err.println("mobilenet-spark: " + e.getMessage());
+                return BAD_ARGUMENT;
+            }
+            err.println("mobilenet-spark: " + e);
+            return 1;
+        });
+        cli.setParameterExceptionHandler((e, a) -> {
+            e.getCommandLine().getErr().println("mobilenet-spark: " + e.getMessage());
+            return BAD_ARGUMENT;
+        });
+        return cli.execute(args);
+    }
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required: describe or bench");
+    }
+}

@@ -1,0 +1,60 @@
+package dev.mobilenetspark.job;
+
+import dev.mobilenetspark.model.Architecture;
+import dev.mobilenetspark.model.Labels;
+import dev.mobilenetspark.model.MobileNetConfig;
+import dev.mobilenetspark.model.MobileNetModel;
+import dev.mobilenetspark.model.image.Preprocessing;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Which network: a model file, or an architecture built fresh with seeded random weights. */
+final class ModelOptions {
+
+    @Option(names = "--model", paramLabel = "FILE", description = "A model file written by this project.")
+    Path model;
+
+    @Option(names = "--arch", defaultValue = "v1", description = "v1 or v1-fullconv (default: ${DEFAULT-VALUE}).")
+    String arch;
+
+    @Option(names = "--alpha", defaultValue = "1.0", description = "Width multiplier, 0 < alpha <= 2 (default: ${DEFAULT-VALUE}).")
+    double alpha;
+
+    @Option(names = "--resolution", defaultValue = "224", description = "Input size in pixels, at least 32 (default: ${DEFAULT-VALUE}).")
+    int resolution;
+
+    @Option(names = "--classes", defaultValue = "1000", description = "Classifier outputs; 0 for embeddings only (default: ${DEFAULT-VALUE}).")
+    int classes;
+
+    @Option(names = "--activation", defaultValue = "relu6", description = "relu6 or relu (default: ${DEFAULT-VALUE}).")
+    String activation;
+
+    @Option(names = "--padding", defaultValue = "same", description = "same (TensorFlow) or keras (default: ${DEFAULT-VALUE}).")
+    String padding;
+
+    @Option(names = "--folded-batch-norm", description = "Convolutions with bias instead of BatchNorm layers.")
+    boolean folded;
+
+    @Option(names = "--seed", defaultValue = "12345", description = "Seed of the random weights (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    /** The configuration the options name; throws IllegalArgumentException with the bad option. */
+    MobileNetConfig config() {
+        return new MobileNetConfig(Architecture.parse(arch), alpha, resolution, classes,
+                MobileNetConfig.Activation.parse(activation), 1e-3, MobileNetConfig.Padding.parse(padding), folded);
+    }
+
+    /** Loads the model file, or builds the configured network. */
+    MobileNetModel load() throws IOException {
+        if (model != null) {
+            if (!Files.isReadable(model)) {
+                throw new IllegalArgumentException("cannot read model file " + model);
+            }
+            return MobileNetModel.load(model);
+        }
+        return MobileNetModel.create(config(), Preprocessing.keras(), Labels.none(), seed);
+    }
+}

@@ -1,0 +1,62 @@
+package dev.mobilenetspark.model;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.Arrays;
+
+/**
+ * Measures images per second of {@link MobileNetModel#predict}, the path the job runs: a forward
+ * pass and the top-k and embedding extraction. Each timed run repeats passes for at least
+ * {@code minSeconds}; the median of the runs is the figure, min and max show the noise.
+ */
+public final class Benchmark {
+
+    /** Images per second over the timed runs. */
+    public record Result(double median, double min, double max) { }
+
+    private Benchmark() {
+    }
+
+    /**
+     * Caps ND4J's OpenMP and BLAS threads for this JVM. An executor must not run more threads
+     * than it has cores: a prototype fell from 270 to 40 images/s when another process took one
+     * of two cores.
+     */
+    public static void useThreads(int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be at least 1, got " + threads);
+        }
+        Nd4j.getEnvironment().setMaxThreads(threads);
+        Nd4j.getEnvironment().setMaxMasterThreads(threads);
+        Nd4j.factory().blas().setMaxThreads(threads);
+    }
+
+    public static Result run(MobileNetModel model, int batch, int warmups, int runs, double minSeconds) {
+        if (batch < 1 || runs < 1) {
+            throw new IllegalArgumentException("batch and runs must be at least 1");
+        }
+        int r = model.config().resolution();
+        Nd4j.getRandom().setSeed(batch);
+        INDArray input = Nd4j.rand(DataType.FLOAT, batch, r, r, 3).muli(2).subi(1);
+        for (int i = 0; i < warmups; i++) {
+            model.predict(input, 5);
+        }
+        double[] rates = new double[runs];
+        for (int run = 0; run < runs; run++) {
+            long start = System.nanoTime();
+            long images = 0;
+            double elapsed;
+            do {
+                model.predict(input, 5);
+                images += batch;
+                elapsed = (System.nanoTime() - start) / 1e9;
+            } while (elapsed < minSeconds);
+            rates[run] = images / elapsed;
+        }
+        Arrays.sort(rates);
+        double median = runs % 2 == 1 ? rates[runs / 2] : (rates[runs / 2 - 1] + rates[runs / 2]) / 2;
+        return new Result(median, rates[0], rates[runs - 1]);
+    }
+}
