@@ -1,0 +1,54 @@
+package dev.mobilenetspark.model;
+
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * Folds each inference-mode BatchNorm into the convolution before it:
+ * {@code W' = W * s} and {@code b' = beta - mean * s} per output channel, with
+ * {@code s = gamma / sqrt(var + eps)}. The folded network (the builder's conv + bias form)
+ * computes the same function with a third of the layers and no BatchNorm passes.
+ */
+public final class BatchNormFolding {
+
+    private BatchNormFolding() {
+    }
+
+    /** The same model with BatchNorm folded into the convolutions; a folded model is returned as is. */
+    public static MobileNetModel fold(MobileNetModel model) {
+        MobileNetConfig config = model.config();
+        if (config.foldedBatchNorm()) {
+            return model;
+        }
+        MobileNetConfig foldedConfig = config.withFoldedBatchNorm(true);
+        ComputationGraph source = model.network();
+        ComputationGraph target = MobileNetBuilder.build(foldedConfig, 0);
+        for (Layer layer : target.getLayers()) {
+            String name = layer.conf().getLayer().getLayerName();
+            if (layer.numParams() == 0) {
+                continue;
+            }
+            if (!source.getConfiguration().getVertices().containsKey(name + "_bn")) {
+                layer.setParamTable(source.getLayer(name).paramTable(false));
+                continue;
+            }
+            Layer bn = source.getLayer(name + "_bn");
+            double eps = ((BatchNormalization) bn.conf().getLayer()).getEps();
+            INDArray scale = bn.getParam("gamma").div(Transforms.sqrt(bn.getParam("var").add(eps), false));
+            INDArray shift = bn.getParam("beta").sub(bn.getParam("mean").mul(scale));
+            INDArray w = source.getLayer(name).getParam("W");
+            long channels = scale.length();
+            // DL4J keeps convolution kernels as [out, in, kH, kW] and depthwise ones as [kH, kW, in, multiplier].
+            long[] perChannel = layer.conf().getLayer() instanceof DepthwiseConvolution2D
+                    ? new long[] {1, 1, channels, 1}
+                    : new long[] {channels, 1, 1, 1};
+            layer.setParam("W", w.mul(scale.reshape(perChannel)));
+            layer.setParam("b", shift.reshape(layer.getParam("b").shape()));
+        }
+        return MobileNetModel.of(foldedConfig, model.preprocessing(), model.labels(), target);
+    }
+}
