@@ -11,7 +11,7 @@ public final class ImageDecodeException extends RuntimeException {
     public enum Reason {
         /** Zero bytes. */
         EMPTY,
-        /** Not a JPEG, PNG, GIF or BMP. */
+        /** Not a JPEG, PNG, GIF, BMP or WebP. */
         UNKNOWN_FORMAT,
         /** The header declares more pixels than the budget allows. */
         TOO_MANY_PIXELS,

@@ -37,16 +37,21 @@ final class TestImages {
         }
     }
 
-    /** A golden 1x224x224x3 input: RGB / 255, tfjs resizeBilinear with alignCorners, float32 LE. */
-    static float[] golden(String photoName) {
-        try (InputStream in = TestImages.class.getResourceAsStream("/golden/inputs/" + photoName + ".nhwc224.f32")) {
-            ByteBuffer bytes = ByteBuffer.wrap(in.readAllBytes()).order(ByteOrder.LITTLE_ENDIAN);
-            float[] values = new float[bytes.remaining() / 4];
-            bytes.asFloatBuffer().get(values);
-            return values;
+    static byte[] resource(String path) {
+        try (InputStream in = TestImages.class.getResourceAsStream(path)) {
+            return in.readAllBytes();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** A golden 1x224x224x3 input: RGB / 255, tfjs resizeBilinear with alignCorners, float32 LE. */
+    static float[] golden(String photoName) {
+        ByteBuffer bytes = ByteBuffer.wrap(resource("/golden/inputs/" + photoName + ".nhwc224.f32"))
+                .order(ByteOrder.LITTLE_ENDIAN);
+        float[] values = new float[bytes.remaining() / 4];
+        bytes.asFloatBuffer().get(values);
+        return values;
     }
 
     static byte[] encode(BufferedImage image, String format) {
