@@ -117,14 +117,18 @@ public final class ImageDecoder {
                 reader.dispose();
             }
         } catch (IOException e) {
-            throw new ImageDecodeException(Reason.CORRUPT, "cannot read the input: " + e.getMessage(), e);
+            throw new ImageDecodeException(Reason.CORRUPT, "cannot read the input: " + e, e);
         }
     }
 
     private static Format formatOf(ImageInputStream input, byte[] bytes) throws IOException {
         for (Format f : FORMATS) {
-            if (f.spi().canDecodeInput(input)) {
-                return f;
+            try {
+                if (f.spi().canDecodeInput(input)) {
+                    return f;
+                }
+            } catch (EOFException shorterThanTheSignature) {
+                input.seek(0); // the reader's reset to its mark was skipped
             }
         }
         throw new ImageDecodeException(Reason.UNKNOWN_FORMAT,
@@ -166,10 +170,12 @@ public final class ImageDecoder {
     }
 
     /**
-     * The largest whole step that keeps the decoded shorter side at least twice the target, so an
-     * image up to about twice the target (the usual photo at 224) is decoded whole, and a 40
-     * megapixel photo is never held at full size. Bilinear resizing from at least twice the target
-     * reads every decoded pixel's neighbourhood; point subsampling below that would alias.
+     * The largest whole step that keeps the decoded shorter side at least twice the target: the
+     * decoded shorter side lands between two and four times the target. An image up to about
+     * twice the target (the usual photo at 224) is decoded whole and matches the references
+     * exactly; a 40 megapixel photo is never held at full size. Keeping every step-th pixel is
+     * what a bilinear resize that shrinks by more than two does anyway (neither antialiases), so
+     * the model input stays close to the one made from the whole image.
      */
     static int subsampling(int width, int height, int targetShortSide) {
         return (int) Math.max(1, Math.min(width, height) / (2L * targetShortSide));

@@ -17,8 +17,13 @@ import java.awt.image.DataBufferByte;
 import java.awt.image.IndexColorModel;
 import java.awt.image.WritableRaster;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -211,6 +216,28 @@ class ImageDecoderTest {
         assertArrayEquals(new int[] {62, 46, 108}, pixel(half, 31, 23));
     }
 
+    @Test
+    void oneDecoderServesManyThreads() throws Exception {
+        String[] photos = {"china.jpg", "ski_rocket.jpg", "ski_coffee.png", "grace_hopper.jpg"};
+        List<byte[]> alone = new ArrayList<>();
+        for (String photo : photos) {
+            alone.add(DECODER.decode(TestImages.photo(photo), TARGET).rgb());
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<byte[]>> together = new ArrayList<>();
+            for (int i = 0; i < 32; i++) {
+                String photo = photos[i % photos.length];
+                together.add(pool.submit(() -> DECODER.decode(TestImages.photo(photo), TARGET).rgb()));
+            }
+            for (int i = 0; i < together.size(); i++) {
+                assertArrayEquals(alone.get(i % photos.length), together.get(i).get(), photos[i % photos.length]);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     // ---- colour profiles
 
     @Test
@@ -341,6 +368,8 @@ class ImageDecoderTest {
         assertRefused(random, Reason.UNKNOWN_FORMAT, "not a JPEG, PNG, GIF, BMP or WebP");
         byte[] text = "this file is named .jpg but it is text\n".getBytes(StandardCharsets.US_ASCII);
         assertRefused(text, Reason.UNKNOWN_FORMAT, "starts with 7468697320");
+        assertRefused(new byte[] {'G'}, Reason.UNKNOWN_FORMAT, "starts with 47");
+        assertRefused(new byte[] {(byte) 0x89, 'P', 'N'}, Reason.UNKNOWN_FORMAT, "starts with 89504e");
     }
 
     @Test
