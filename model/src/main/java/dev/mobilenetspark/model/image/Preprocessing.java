@@ -12,7 +12,7 @@ import java.util.Properties;
  * @param centerCrop      fraction of the shorter side kept by a centred square crop before
  *                        resizing; 1.0 keeps the whole image (and its aspect ratio is not kept)
  * @param normalization   per-channel mapping of 0..255 values
- * @param convertToSrgb   apply an embedded ICC profile; off by default, as PIL and
+ * @param convertToSrgb   apply a JPEG's embedded ICC profile; off by default, as PIL and
  *                        tf.image.decode_jpeg ignore profiles and models are trained that way
  * @param maxPixels       images whose header declares more pixels are refused before decoding
  */
@@ -25,7 +25,10 @@ public record Preprocessing(Resize resize, double centerCrop, Normalization norm
     public enum Resize {
         /** Bilinear with corner pixels aligned, as tf.image.resizeBilinear(..., alignCorners=true). */
         BILINEAR_ALIGN_CORNERS,
-        /** Bilinear with half-pixel centres, as PIL, torchvision and tf.image.resize in TF 2. */
+        /**
+         * Bilinear with half-pixel centres and no antialiasing, as tf.image.resize in TF 2 and
+         * OpenCV's INTER_LINEAR; PIL and torchvision also antialias when shrinking.
+         */
         BILINEAR;
 
         public String format() {
