@@ -1,6 +1,9 @@
 package dev.mobilenetspark.model;
 
+import dev.mobilenetspark.model.image.ImageDecoder;
 import dev.mobilenetspark.model.image.Preprocessing;
+import dev.mobilenetspark.model.image.Preprocessor;
+import dev.mobilenetspark.model.image.RgbImage;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -30,6 +33,8 @@ public final class MobileNetModel {
     private final Labels labels;
     private final ComputationGraph network;
     private final String contentHash;
+    private final ImageDecoder decoder;
+    private final Preprocessor preprocessor;
 
     MobileNetModel(MobileNetConfig config, Preprocessing preprocessing, Labels labels,
                    ComputationGraph network, String contentHash) {
@@ -39,6 +44,8 @@ public final class MobileNetModel {
         this.labels = labels;
         this.network = network;
         this.contentHash = contentHash;
+        this.decoder = new ImageDecoder(preprocessing);
+        this.preprocessor = new Preprocessor(preprocessing, config.resolution());
     }
 
     /** A freshly initialised network (seeded random weights), for smoke runs and benchmarks. */
@@ -64,6 +71,21 @@ public final class MobileNetModel {
     /** Writes the network and its metadata as one file (see {@link ModelFile}). */
     public void save(Path file) throws IOException {
         ModelFile.write(this, file);
+    }
+
+    /**
+     * Decodes image bytes as this model's preprocessing asks (pixel budget, colour profile, enough
+     * resolution for its input size).
+     *
+     * @throws dev.mobilenetspark.model.image.ImageDecodeException for bytes that are not a whole image
+     */
+    public RgbImage decode(byte[] bytes) {
+        return decoder.decode(bytes, preprocessor.requiredShortSide());
+    }
+
+    /** Preprocesses decoded images into one batch and runs {@link #predict(INDArray, int)} on it. */
+    public List<Prediction> predictImages(List<RgbImage> images, int topK) {
+        return predict(preprocessor.toBatch(images), topK);
     }
 
     /**

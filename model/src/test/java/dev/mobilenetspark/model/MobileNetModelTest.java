@@ -1,13 +1,19 @@
 package dev.mobilenetspark.model;
 
+import dev.mobilenetspark.model.image.ImageDecodeException;
 import dev.mobilenetspark.model.image.Preprocessing;
+import dev.mobilenetspark.model.image.RgbImage;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -15,6 +21,7 @@ import java.util.concurrent.Future;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -100,6 +107,23 @@ class MobileNetModelTest {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    @Test
+    void realPhotosGoFromBytesToPredictionsInOneBatch() throws Exception {
+        List<RgbImage> images = new ArrayList<>();
+        for (String photo : List.of("china.jpg", "ski_chelsea.png", "grace_hopper.jpg")) {
+            images.add(model.decode(Files.readAllBytes(Path.of("../data-samples/photos", photo))));
+        }
+        List<Prediction> predictions = model.predictImages(images, 5);
+        assertEquals(3, predictions.size());
+        List<Prediction> one = model.predictImages(images.subList(1, 2), 5);
+        assertArrayEquals(predictions.get(1).embedding(), one.get(0).embedding(), 1e-5f);
+        assertFalse(Arrays.equals(predictions.get(0).embedding(), predictions.get(2).embedding()),
+                "different photos give different embeddings");
+        ImageDecodeException bad = assertThrows(ImageDecodeException.class,
+                () -> model.decode("not an image".getBytes(StandardCharsets.UTF_8)));
+        assertEquals(ImageDecodeException.Reason.UNKNOWN_FORMAT, bad.reason());
     }
 
     @Test
