@@ -18,15 +18,15 @@ public final class BatchNormFolding {
     private BatchNormFolding() {
     }
 
-    /** The same model with BatchNorm folded into the convolutions; a folded model is returned as is. */
-    public static MobileNetModel fold(MobileNetModel model) {
-        MobileNetConfig config = model.config();
+    /**
+     * The network of {@code config.withFoldedBatchNorm(true)} computing what {@code source} (built
+     * for {@code config}) computes at inference; a network already folded is returned as is.
+     */
+    public static ComputationGraph fold(MobileNetConfig config, ComputationGraph source) {
         if (config.foldedBatchNorm()) {
-            return model;
+            return source;
         }
-        MobileNetConfig foldedConfig = config.withFoldedBatchNorm(true);
-        ComputationGraph source = model.network();
-        ComputationGraph target = MobileNetBuilder.build(foldedConfig, 0);
+        ComputationGraph target = MobileNetBuilder.build(config.withFoldedBatchNorm(true), 0);
         for (Layer layer : target.getLayers()) {
             String name = layer.conf().getLayer().getLayerName();
             if (layer.numParams() == 0) {
@@ -49,6 +49,6 @@ public final class BatchNormFolding {
             layer.setParam("W", w.mul(scale.reshape(perChannel)));
             layer.setParam("b", shift.reshape(layer.getParam("b").shape()));
         }
-        return MobileNetModel.of(foldedConfig, model.preprocessing(), model.labels(), target);
+        return target;
     }
 }

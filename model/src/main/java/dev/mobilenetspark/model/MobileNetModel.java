@@ -18,7 +18,9 @@ import java.util.List;
 /**
  * The one inference entry point: a network with its configuration, preprocessing and labels,
  * loaded once and reused for every batch. One forward pass yields both the top-k classes and the
- * embedding of each image.
+ * embedding of each image. It runs a copy of the network with BatchNorm folded into the
+ * convolutions, made once here: the same function at about three times the speed of DL4J's
+ * BatchNorm layers.
  *
  * <p>Thread-safety: safe to share. DL4J networks are not safe to call from several threads at
  * once ({@code ComputationGraph.output(List, ...)} is not synchronized), so every forward pass
@@ -32,6 +34,7 @@ public final class MobileNetModel {
     private final Preprocessing preprocessing;
     private final Labels labels;
     private final ComputationGraph network;
+    private final ComputationGraph inference;
     private final String contentHash;
     private final ImageDecoder decoder;
     private final Preprocessor preprocessor;
@@ -43,6 +46,7 @@ public final class MobileNetModel {
         this.preprocessing = preprocessing;
         this.labels = labels;
         this.network = network;
+        this.inference = BatchNormFolding.fold(config, network);
         this.contentHash = contentHash;
         this.decoder = new ImageDecoder(preprocessing);
         this.preprocessor = new Preprocessor(preprocessing, config.resolution());
@@ -101,7 +105,7 @@ public final class MobileNetModel {
         if (topK < 1) {
             throw new IllegalArgumentException("top-k must be at least 1, got " + topK);
         }
-        INDArray[] outputs = network.output(false, batch);
+        INDArray[] outputs = inference.output(false, batch);
         INDArray embeddings = outputs[config.hasClassifier() ? 1 : 0];
         int n = (int) batch.size(0);
         List<Prediction> predictions = new ArrayList<>(n);
@@ -159,7 +163,12 @@ public final class MobileNetModel {
         return labels;
     }
 
-    /** The DL4J network; callers that run it themselves must not do so from several threads. */
+    /**
+     * The network as configured (with BatchNorm layers unless the configuration is folded): what
+     * the model file stores and the cost report reads. Callers that run it themselves must not do
+     * so from several threads, and must not change its weights: the folded copy that serves
+     * {@link #predict} was made when this model was.
+     */
     public ComputationGraph network() {
         return network;
     }
