@@ -1,9 +1,5 @@
 package dev.mobilenetspark.model;
 
-import java.util.Arrays;
-import java.util.Locale;
-import java.util.stream.Collectors;
-
 /** The network families this project builds; the name is what users type ({@code --arch v1}). */
 public enum Architecture {
     /** MobileNetV1: 13 depthwise-separable blocks (paper Table 1). */
@@ -22,14 +18,7 @@ public enum Architecture {
     }
 
     public static Architecture parse(String text) {
-        String t = text == null ? "" : text.trim().toLowerCase(Locale.ROOT);
-        for (Architecture a : values()) {
-            if (a.id.equals(t)) {
-                return a;
-            }
-        }
-        throw new IllegalArgumentException("unknown architecture '" + text + "': expected one of "
-                + Arrays.stream(values()).map(Architecture::id).collect(Collectors.joining(", ")));
+        return OptionNames.parse(values(), Architecture::id, text, "architecture");
     }
 
     @Override

@@ -112,30 +112,28 @@ public final class MobileNetBuilder {
 
     /** A full convolution unit; returns the name of its last vertex. */
     private String conv(String in, String name, int kernel, int filters, int stride) {
-        String x = pad(in, name, stride);
-        graph.addLayer(name, new ConvolutionLayer.Builder(kernel, kernel)
-                .stride(stride, stride)
+        return unit(in, name, stride, new ConvolutionLayer.Builder(kernel, kernel)
                 .nOut(filters)
-                .convolutionMode(convolutionMode(stride))
-                .dataFormat(FORMAT)
-                .hasBias(config.foldedBatchNorm())
-                .activation(unitActivation())
-                .build(), x);
-        return normalizeAndActivate(name);
+                .dataFormat(FORMAT));
     }
 
-    /** A depthwise 3x3 unit (channel multiplier 1); returns the name of its last vertex. */
+    /** A depthwise unit (channel multiplier 1); returns the name of its last vertex. */
     private String depthwise(String in, String name, int kernel, int stride) {
-        String x = pad(in, name, stride);
-        graph.addLayer(name, new DepthwiseConvolution2D.Builder(kernel, kernel)
-                .stride(stride, stride)
+        return unit(in, name, stride, new DepthwiseConvolution2D.Builder(kernel, kernel)
                 .depthMultiplier(1)
                 // DL4J takes the depthwise fan-in over all channels, which shrinks a random
                 // network's activations by sqrt(C) per block until every output is ~0; a
                 // depthwise filter sees one channel, so He init uses kernel area alone.
                 .weightInit(new NormalDistribution(0, Math.sqrt(2.0 / (kernel * kernel))))
+                .dataFormat(FORMAT));
+    }
+
+    /** Padding if the convention needs it, the convolution, then its BatchNorm and activation. */
+    private String unit(String in, String name, int stride, ConvolutionLayer.BaseConvBuilder<?> convolution) {
+        String x = pad(in, name, stride);
+        graph.addLayer(name, convolution
+                .stride(stride, stride)
                 .convolutionMode(convolutionMode(stride))
-                .dataFormat(FORMAT)
                 .hasBias(config.foldedBatchNorm())
                 .activation(unitActivation())
                 .build(), x);

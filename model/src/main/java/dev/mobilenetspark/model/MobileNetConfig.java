@@ -32,12 +32,7 @@ public record MobileNetConfig(Architecture architecture, double alpha, int resol
         }
 
         public static Activation parse(String text) {
-            for (Activation a : values()) {
-                if (a.id().equals(text.trim().toLowerCase(Locale.ROOT))) {
-                    return a;
-                }
-            }
-            throw new IllegalArgumentException("activation must be relu6 or relu, got '" + text + "'");
+            return OptionNames.parse(values(), Activation::id, text, "activation");
         }
     }
 
@@ -56,12 +51,7 @@ public record MobileNetConfig(Architecture architecture, double alpha, int resol
         }
 
         public static Padding parse(String text) {
-            for (Padding p : values()) {
-                if (p.id().equals(text.trim().toLowerCase(Locale.ROOT))) {
-                    return p;
-                }
-            }
-            throw new IllegalArgumentException("padding must be same or keras, got '" + text + "'");
+            return OptionNames.parse(values(), Padding::id, text, "padding");
         }
     }
 

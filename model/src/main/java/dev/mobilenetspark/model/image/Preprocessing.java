@@ -1,5 +1,7 @@
 package dev.mobilenetspark.model.image;
 
+import dev.mobilenetspark.model.OptionNames;
+
 import java.util.Locale;
 import java.util.Properties;
 
@@ -36,12 +38,7 @@ public record Preprocessing(Resize resize, double centerCrop, Normalization norm
         }
 
         public static Resize parse(String text) {
-            for (Resize r : values()) {
-                if (r.format().equals(text.trim().toLowerCase(Locale.ROOT))) {
-                    return r;
-                }
-            }
-            throw new IllegalArgumentException("resize must be bilinear or bilinear-align-corners, got '" + text + "'");
+            return OptionNames.parse(values(), Resize::format, text, "resize mode");
         }
     }
 
