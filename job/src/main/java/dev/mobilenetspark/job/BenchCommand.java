@@ -4,6 +4,7 @@ import dev.mobilenetspark.model.Benchmark;
 import dev.mobilenetspark.model.Labels;
 import dev.mobilenetspark.model.MobileNetConfig;
 import dev.mobilenetspark.model.MobileNetModel;
+import dev.mobilenetspark.model.NativeThreads;
 import dev.mobilenetspark.model.image.Preprocessing;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -49,7 +50,7 @@ final class BenchCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("batch sizes must be at least 1, got " + b);
             }
         }
-        Benchmark.useThreads(threads);
+        NativeThreads.limit(threads);
         System.out.printf(Locale.ROOT, "%-6s %6s %5s %6s %8s %12s %10s %10s%n",
                 "arch", "alpha", "res", "batch", "threads", "images/s", "min", "max");
         StringBuilder lines = new StringBuilder();

@@ -12,7 +12,7 @@ import java.io.PrintWriter;
  */
 @Command(name = "mobilenet-spark", mixinStandardHelpOptions = true,
         description = "Batch image inference with a Deeplearning4j MobileNet.",
-        subcommands = {DescribeCommand.class, BenchCommand.class})
+        subcommands = {InferCommand.class, DescribeCommand.class, BenchCommand.class})
 public final class MobileNetCli implements Runnable {
 
     static final int BAD_ARGUMENT = 2;
@@ -27,6 +27,15 @@ public final class MobileNetCli implements Runnable {
     /** Runs the command line and returns its exit code (tests call this instead of main). */
     public static int execute(String... args) {
         CommandLine cli = new CommandLine(new MobileNetCli());
+        try {
+            OptionDefaults defaults = OptionDefaults.forArguments(args);
+            CommandLine infer = cli.getSubcommands().get("infer");
+            infer.setDefaultValueProvider(defaults);
+            ((InferCommand) infer.getCommand()).defaults = defaults;
+        } catch (IllegalArgumentException e) {
+            cli.getErr().println("mobilenet-spark: " + e.getMessage());
+            return BAD_ARGUMENT;
+        }
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             PrintWriter err = commandLine.getErr();
             if (e instanceof IllegalArgumentException) {
@@ -45,6 +54,6 @@ public final class MobileNetCli implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required: describe or bench");
+        throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required: infer, describe or bench");
     }
 }

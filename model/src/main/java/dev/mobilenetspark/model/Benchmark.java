@@ -19,20 +19,6 @@ public final class Benchmark {
     private Benchmark() {
     }
 
-    /**
-     * Caps ND4J's OpenMP and BLAS threads for this JVM. An executor must not run more threads
-     * than it has cores: a prototype fell from 270 to 40 images/s when another process took one
-     * of two cores.
-     */
-    public static void useThreads(int threads) {
-        if (threads < 1) {
-            throw new IllegalArgumentException("threads must be at least 1, got " + threads);
-        }
-        Nd4j.getEnvironment().setMaxThreads(threads);
-        Nd4j.getEnvironment().setMaxMasterThreads(threads);
-        Nd4j.factory().blas().setMaxThreads(threads);
-    }
-
     public static Result run(MobileNetModel model, int batch, int warmups, int runs, double minSeconds) {
         if (batch < 1 || runs < 1) {
             throw new IllegalArgumentException("batch and runs must be at least 1");

@@ -67,6 +67,11 @@ public final class MobileNetModel {
                 ModelFile.contentHash(config, preprocessing, labels, network.params()));
     }
 
+    /** The same network and preprocessing with other class names (e.g. from a user's labels file). */
+    public MobileNetModel withLabels(Labels names) {
+        return of(config, preprocessing, names, network);
+    }
+
     /** Reads a model file written by {@link #save(Path)}. */
     public static MobileNetModel load(Path file) throws IOException {
         return ModelFile.read(file);
@@ -89,7 +94,12 @@ public final class MobileNetModel {
 
     /** Preprocesses decoded images into one batch and runs {@link #predict(INDArray, int)} on it. */
     public List<Prediction> predictImages(List<RgbImage> images, int topK) {
-        return predict(preprocessor.toBatch(images), topK);
+        return predict(toBatch(images), topK);
+    }
+
+    /** The model input for decoded images: [N, resolution, resolution, 3], preprocessed. */
+    public INDArray toBatch(List<RgbImage> images) {
+        return preprocessor.toBatch(images);
     }
 
     /**

@@ -1,0 +1,68 @@
+package dev.mobilenetspark.job;
+
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.BinaryType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+
+import java.util.Arrays;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+
+/**
+ * Reads the input as rows of {@link #COLUMNS}. Image files are listed through Spark's
+ * {@code binaryFile} source (any Hadoop file system) without their content: each task reads its
+ * own files, so one unreadable file is one error row and no image passes through the driver.
+ */
+final class ImageSource {
+
+    /** image_id, source (file path, input path or table name), image bytes or null, path to read or null. */
+    static final StructType COLUMNS = new StructType(new StructField[] {
+            DataTypes.createStructField("image_id", DataTypes.StringType, true),
+            DataTypes.createStructField("source", DataTypes.StringType, true),
+            DataTypes.createStructField("image", DataTypes.BinaryType, true),
+            DataTypes.createStructField("path", DataTypes.StringType, true),
+    });
+
+    private ImageSource() {
+    }
+
+    static Dataset<Row> read(SparkSession spark, InputSpec spec) {
+        Dataset<Row> rows = switch (spec.format()) {
+            case "images" -> imageFiles(spark, spec);
+            case "parquet" -> columns(spark.read().parquet(spec.input()), spec, spec.input());
+            case "table" -> columns(spark.table(spec.input()), spec, spec.input());
+            default -> throw new IllegalArgumentException("unknown input format " + spec.format());
+        };
+        return spec.partitions() > 0 ? rows.repartition(spec.partitions()) : rows;
+    }
+
+    private static Dataset<Row> imageFiles(SparkSession spark, InputSpec spec) {
+        var reader = spark.read().format("binaryFile").option("recursiveFileLookup", spec.recursive());
+        if (spec.pathGlobFilter() != null) {
+            reader = reader.option("pathGlobFilter", spec.pathGlobFilter());
+        }
+        return reader.load(spec.input()).select(col("path").as("image_id"), col("path").as("source"),
+                lit(null).cast(DataTypes.BinaryType).as("image"), col("path"));
+    }
+
+    private static Dataset<Row> columns(Dataset<Row> table, InputSpec spec, String source) {
+        StructType schema = table.schema();
+        for (String column : new String[] {spec.idColumn(), spec.imageColumn()}) {
+            if (!Arrays.asList(schema.fieldNames()).contains(column)) {
+                throw new IllegalArgumentException("input " + source + " has no column '" + column
+                        + "'; its columns are " + String.join(", ", schema.fieldNames()));
+            }
+        }
+        if (!(schema.apply(spec.imageColumn()).dataType() instanceof BinaryType)) {
+            throw new IllegalArgumentException("image column '" + spec.imageColumn() + "' of " + source
+                    + " is " + schema.apply(spec.imageColumn()).dataType().simpleString() + ", not binary");
+        }
+        return table.select(col(spec.idColumn()).cast(DataTypes.StringType).as("image_id"), lit(source).as("source"),
+                col(spec.imageColumn()).as("image"), lit(null).cast(DataTypes.StringType).as("path"));
+    }
+}

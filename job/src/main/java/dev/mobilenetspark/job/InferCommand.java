@@ -1,0 +1,170 @@
+package dev.mobilenetspark.job;
+
+import dev.mobilenetspark.model.Labels;
+import dev.mobilenetspark.model.MobileNetModel;
+import dev.mobilenetspark.model.ModelFile;
+import dev.mobilenetspark.model.ModelFileException;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code infer}: reads images, runs the model on every executor, writes labels, embeddings and
+ * errors. Every argument is checked before Spark starts.
+ */
+@Command(name = "infer", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Label and embed images with a MobileNet on Spark; write labels, embeddings and errors tables.")
+final class InferCommand implements Callable<Integer> {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--input", required = true, paramLabel = "PATH",
+            description = "A path or glob of image files or Parquet files, or a table name with --input-format table.")
+    String input;
+
+    @Option(names = "--input-format", defaultValue = "auto",
+            description = "auto, images, parquet or table (default: ${DEFAULT-VALUE}: Parquet when the path holds Parquet files).")
+    String inputFormat;
+
+    @Option(names = "--image-column", defaultValue = "image", description = "Binary image column of Parquet or table input (default: ${DEFAULT-VALUE}).")
+    String imageColumn;
+
+    @Option(names = "--id-column", defaultValue = "id", description = "Id column of Parquet or table input, cast to string (default: ${DEFAULT-VALUE}).")
+    String idColumn;
+
+    @Option(names = "--recursive", defaultValue = "false", fallbackValue = "true", arity = "0..1",
+            description = "Read image files in subdirectories too.")
+    boolean recursive;
+
+    @Option(names = "--path-glob-filter", paramLabel = "GLOB", description = "Only image files whose name matches, e.g. *.jpg.")
+    String pathGlobFilter;
+
+    @Mixin
+    ModelOptions model;
+
+    @Option(names = "--labels", paramLabel = "FILE", description = "Class names, UTF-8, line N names class N.")
+    java.nio.file.Path labels;
+
+    @Option(names = "--top-k", defaultValue = "5", description = "Classes kept per image (default: ${DEFAULT-VALUE}).")
+    int topK;
+
+    @Option(names = "--batch-size", defaultValue = "32", description = "Images per forward pass (default: ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--embeddings", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Write the embeddings table (default: ${DEFAULT-VALUE}).")
+    boolean embeddings;
+
+    @Option(names = "--output", paramLabel = "DIR", description = "Write DIR/labels, DIR/embeddings and DIR/errors.")
+    String output;
+
+    @Option(names = "--output-table-prefix", paramLabel = "DB.NAME", description = "Write the tables NAME_labels, ... with saveAsTable.")
+    String outputTablePrefix;
+
+    @Option(names = "--format", defaultValue = "parquet", description = "parquet, orc or json (default: ${DEFAULT-VALUE}).")
+    String format;
+
+    @Option(names = "--mode", defaultValue = "errorifexists",
+            description = "errorifexists, overwrite or append (default: ${DEFAULT-VALUE}: never replace data).")
+    String mode;
+
+    @Option(names = "--partitions", defaultValue = "0", description = "Repartition the input to this many partitions; 0 keeps it (default).")
+    int partitions;
+
+    @Option(names = "--threads", defaultValue = "0", description = "ND4J threads per executor JVM; 0 = the executor's cores (default).")
+    int threads;
+
+    @Option(names = "--max-file-bytes", defaultValue = "134217728", description = "Larger image files become read errors (default: ${DEFAULT-VALUE}).")
+    long maxFileBytes;
+
+    @Option(names = "--conf-file", paramLabel = "FILE", description = "Options as a properties file (key = long option name).")
+    java.nio.file.Path confFile;
+
+    /** Set by the entry point: the defaults provider whose keys are checked against the options. */
+    OptionDefaults defaults;
+
+    @Override
+    public Integer call() throws IOException {
+        if (defaults != null) {
+            defaults.checkKeys(spec);
+        }
+        OutputTarget target = new OutputTarget(output, outputTablePrefix, format, mode);
+        positive("--top-k", topK);
+        positive("--batch-size", batchSize);
+        positive("--max-file-bytes", maxFileBytes);
+        if (partitions < 0 || threads < 0) {
+            throw new IllegalArgumentException("--partitions and --threads must be 0 or more");
+        }
+        Configuration hadoop = new Configuration();
+        String resolvedFormat = InputSpec.resolveFormat(input, inputFormat, hadoop);
+        if (!target.isCatalog() && mode.equals("errorifexists")) {
+            for (OutputTables.Table table : OutputTables.Table.values()) {
+                Path p = new Path(target.location(table));
+                if (p.getFileSystem(hadoop).exists(p)) {
+                    throw new IllegalArgumentException("output " + p + " already exists; choose another --output"
+                            + " or --mode overwrite or append");
+                }
+            }
+        }
+        MobileNetModel net = loadModel();
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        ModelFile.write(net, bytes);
+
+        JobSettings settings = new JobSettings(net.contentHash(), net.config().architecture().id(), net.config().alpha(),
+                net.config().resolution(), net.config().hasClassifier(), embeddings, topK, batchSize, threads, maxFileBytes);
+        InputSpec inputSpec = new InputSpec(input, resolvedFormat, imageColumn, idColumn, recursive, pathGlobFilter, partitions);
+
+        SparkSessions.Handle spark = SparkSessions.getOrCreate();
+        try {
+            if (target.isCatalog() && mode.equals("errorifexists")) {
+                for (OutputTables.Table table : OutputTables.written(settings)) {
+                    if (spark.session().catalog().tableExists(target.location(table))) {
+                        throw new IllegalArgumentException("table " + target.location(table) + " already exists;"
+                                + " choose another --output-table-prefix or --mode overwrite or append");
+                    }
+                }
+            }
+            JobSummary summary = InferenceJob.run(spark.session(), inputSpec, target, settings, bytes.toByteArray());
+            System.out.print(summary.format());
+            System.out.flush();
+            return 0;
+        } finally {
+            if (spark.created()) {
+                spark.session().stop();
+            }
+        }
+    }
+
+    private MobileNetModel loadModel() throws IOException {
+        MobileNetModel net;
+        try {
+            net = model.load();
+        } catch (ModelFileException e) {
+            throw new IllegalArgumentException(e.getMessage());
+        }
+        if (labels != null) {
+            Labels names;
+            try {
+                names = Labels.read(labels);
+            } catch (IOException e) {
+                throw new IllegalArgumentException("cannot read labels file " + labels + ": " + e.getMessage());
+            }
+            net = net.withLabels(names);
+        }
+        return net;
+    }
+
+    private static void positive(String option, long value) {
+        if (value < 1) {
+            throw new IllegalArgumentException(option + " must be at least 1, got " + value);
+        }
+    }
+}

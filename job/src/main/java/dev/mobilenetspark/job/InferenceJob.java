@@ -1,0 +1,64 @@
+package dev.mobilenetspark.job;
+
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.storage.StorageLevel;
+import org.apache.spark.util.LongAccumulator;
+import org.apache.spark.util.SerializableConfiguration;
+
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The driver's side of a run: read -> decode -> batch -> infer on executors -> write.
+ * The model's bytes are broadcast once; the per-image results are computed once, kept
+ * (memory and disk) while the tables are projected from them and written, then released.
+ */
+final class InferenceJob {
+
+    private InferenceJob() {
+    }
+
+    static JobSummary run(SparkSession spark, InputSpec input, OutputTarget target, JobSettings settings,
+                          byte[] modelBytes) {
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        Broadcast<byte[]> model = jsc.broadcast(modelBytes);
+        Broadcast<SerializableConfiguration> hadoopConf =
+                jsc.broadcast(new SerializableConfiguration(jsc.hadoopConfiguration()));
+        LongAccumulator loads = jsc.sc().longAccumulator("mobilenet model loads");
+
+        double startup = (System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime()) / 1000.0;
+        long start = System.nanoTime();
+        Dataset<Row> results = ImageSource.read(spark, input)
+                .mapPartitions(new PartitionInference(settings, model, hadoopConf, loads), Encoders.row(OutputTables.RESULT))
+                .persist(StorageLevel.MEMORY_AND_DISK());
+        try {
+            long read = 0;
+            Map<String, Long> failed = new TreeMap<>();
+            for (Row r : results.groupBy("stage").count().collectAsList()) {
+                read += r.getLong(1);
+                if (!r.isNullAt(0)) {
+                    failed.put(r.getString(0), r.getLong(1));
+                }
+            }
+            long labelled = read - failed.values().stream().mapToLong(Long::longValue).sum();
+            List<String> written = new ArrayList<>();
+            for (OutputTables.Table table : OutputTables.written(settings)) {
+                written.add(OutputTables.write(OutputTables.project(results, table, settings), table, target));
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+            return new JobSummary(read, labelled, failed, loads.value(), startup, seconds, written);
+        } finally {
+            results.unpersist();
+            model.destroy();
+            hadoopConf.destroy();
+        }
+    }
+}

@@ -1,0 +1,49 @@
+package dev.mobilenetspark.job;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * What a run did, printed at its end as a table and one {@code SUMMARY ...} line for scripts.
+ *
+ * @param read          input rows read
+ * @param labelled      rows that got results (labels or embeddings)
+ * @param failedByStage error rows per stage (read, decode, preprocess, infer)
+ * @param modelLoads    models materialised on executors
+ * @param startupSeconds from JVM start to the first read
+ * @param runSeconds    from the first read to the last table written
+ * @param written       where each table went, in writing order
+ */
+record JobSummary(long read, long labelled, Map<String, Long> failedByStage, long modelLoads,
+                  double startupSeconds, double runSeconds, List<String> written) {
+
+    long failed() {
+        return failedByStage.values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    double imagesPerSecond() {
+        return runSeconds > 0 ? read / runSeconds : 0;
+    }
+
+    String format() {
+        StringBuilder sb = new StringBuilder();
+        row(sb, "images read", Long.toString(read));
+        row(sb, "labelled", Long.toString(labelled));
+        row(sb, "failed", Long.toString(failed()));
+        failedByStage.forEach((stage, n) -> row(sb, "  at " + stage, Long.toString(n)));
+        row(sb, "model loads", Long.toString(modelLoads));
+        row(sb, "startup", String.format(Locale.ROOT, "%.1f s", startupSeconds));
+        row(sb, "wall time", String.format(Locale.ROOT, "%.1f s", runSeconds));
+        row(sb, "images/s", String.format(Locale.ROOT, "%.1f", imagesPerSecond()));
+        written.forEach(location -> row(sb, "wrote", location));
+        sb.append(String.format(Locale.ROOT,
+                "SUMMARY read=%d labelled=%d failed=%d model_loads=%d startup_s=%.1f images_per_s=%.1f%n",
+                read, labelled, failed(), modelLoads, startupSeconds, imagesPerSecond()));
+        return sb.toString();
+    }
+
+    private static void row(StringBuilder sb, String name, String value) {
+        sb.append(String.format(Locale.ROOT, "%-14s %s%n", name, value));
+    }
+}

@@ -1,0 +1,33 @@
+package dev.mobilenetspark.job;
+
+import java.util.List;
+
+/**
+ * Where the tables go: under a directory ({@code DIR/labels}, ...) or into the session's
+ * catalog ({@code DB.NAME_labels}, ...), in which format and with which save mode.
+ */
+record OutputTarget(String directory, String tablePrefix, String format, String mode) {
+
+    static final List<String> FORMATS = List.of("parquet", "orc", "json");
+    static final List<String> MODES = List.of("errorifexists", "overwrite", "append");
+
+    OutputTarget {
+        if ((directory == null) == (tablePrefix == null)) {
+            throw new IllegalArgumentException("give exactly one of --output DIR and --output-table-prefix DB.NAME");
+        }
+        if (!FORMATS.contains(format)) {
+            throw new IllegalArgumentException("unknown format '" + format + "': expected one of " + String.join(", ", FORMATS));
+        }
+        if (!MODES.contains(mode)) {
+            throw new IllegalArgumentException("unknown mode '" + mode + "': expected one of " + String.join(", ", MODES));
+        }
+    }
+
+    boolean isCatalog() {
+        return tablePrefix != null;
+    }
+
+    String location(OutputTables.Table table) {
+        return isCatalog() ? tablePrefix + "_" + table.suffix() : directory + "/" + table.suffix();
+    }
+}
