@@ -26,14 +26,11 @@ public final class MobileNetCli implements Runnable {
 
     /** Runs the command line and returns its exit code (tests call this instead of main). */
     public static int execute(String... args) {
-        CommandLine cli = new CommandLine(new MobileNetCli());
+        CommandLine cli;
         try {
-            OptionDefaults defaults = OptionDefaults.forArguments(args);
-            CommandLine infer = cli.getSubcommands().get("infer");
-            infer.setDefaultValueProvider(defaults);
-            ((InferCommand) infer.getCommand()).defaults = defaults;
+            cli = commandLine(args);
         } catch (IllegalArgumentException e) {
-            cli.getErr().println("mobilenet-spark: " + e.getMessage());
+            System.err.println("mobilenet-spark: " + e.getMessage());
             return BAD_ARGUMENT;
         }
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
@@ -50,6 +47,19 @@ public final class MobileNetCli implements Runnable {
             return BAD_ARGUMENT;
         });
         return cli.execute(args);
+    }
+
+    /**
+     * The command tree for {@code args}, with {@code infer}'s defaults drawn from the conf file
+     * the arguments name and from Spark's configuration.
+     */
+    static CommandLine commandLine(String... args) {
+        CommandLine cli = new CommandLine(new MobileNetCli());
+        OptionDefaults defaults = OptionDefaults.forArguments(args);
+        CommandLine infer = cli.getSubcommands().get("infer");
+        infer.setDefaultValueProvider(defaults);
+        ((InferCommand) infer.getCommand()).defaults = defaults;
+        return cli;
     }
 
     @Override

@@ -2,41 +2,18 @@ package dev.mobilenetspark.job;
 
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class MobileNetCliTest {
 
-    private record Run(int exit, String out, String err) {
-        String lastLine() {
-            String[] lines = out.strip().split("\n");
-            return lines[lines.length - 1];
-        }
-    }
-
-    private static Run run(String... args) {
-        PrintStream out = System.out;
-        PrintStream err = System.err;
-        ByteArrayOutputStream o = new ByteArrayOutputStream();
-        ByteArrayOutputStream e = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-        try {
-            int exit = MobileNetCli.execute(args);
-            return new Run(exit, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(out);
-            System.setErr(err);
-        }
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     @Test
     void describeEndsWithTheTotalLine() {
-        Run r = run("describe", "--arch", "v1", "--alpha", "1.0", "--resolution", "224");
+        CliRun r = run("describe", "--arch", "v1", "--alpha", "1.0", "--resolution", "224");
         assertEquals(0, r.exit(), r.err());
         assertEquals("TOTAL params=4253864 weights=4209088 mult_adds=568740352", r.lastLine());
         assertTrue(r.out().contains("conv_dw_13_bn"));
@@ -53,13 +30,13 @@ class MobileNetCliTest {
 
     @Test
     void badArgumentsExitWithTwoAndOneLine() {
-        Run alpha = run("describe", "--alpha", "-1");
+        CliRun alpha = run("describe", "--alpha", "-1");
         assertEquals(2, alpha.exit());
         assertEquals("mobilenet-spark: alpha must be in (0, 2], got -1.0", alpha.err().strip());
-        Run arch = run("describe", "--arch", "v7");
+        CliRun arch = run("describe", "--arch", "v7");
         assertEquals(2, arch.exit());
         assertEquals("mobilenet-spark: unknown architecture 'v7': expected one of v1, v1-fullconv", arch.err().strip());
-        Run model = run("describe", "--model", "/nonexistent/model.zip");
+        CliRun model = run("describe", "--model", "/nonexistent/model.zip");
         assertEquals(2, model.exit());
         assertEquals("mobilenet-spark: cannot read model file /nonexistent/model.zip", model.err().strip());
         assertEquals(2, run("describe", "--resolution", "big").exit());

@@ -1,0 +1,217 @@
+package dev.mobilenetspark.job;
+
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerTaskEnd;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The whole job on real photos and broken files, on one local[2] session shared by the class. */
+class InferJobTest {
+
+    private static final Path PHOTOS = Path.of("../data-samples/photos");
+    private static final String[] SMALL_MODEL = {"--alpha", "0.25", "--resolution", "128", "--batch-size", "4"};
+
+    private static SparkSession spark;
+    @TempDir
+    static Path dir;
+    private static Path images;
+    private static Path parquet;
+
+    @BeforeAll
+    static void start() throws IOException {
+        spark = SparkSession.builder().master("local[2]").appName("InferJobTest")
+                .config("spark.ui.enabled", false)
+                .config("spark.sql.shuffle.partitions", 4)
+                .getOrCreate();
+        images = Files.createDirectories(dir.resolve("images"));
+        List<Path> photos = photos();
+        for (Path photo : photos) {
+            Files.copy(photo, images.resolve(photo.getFileName()));
+        }
+        byte[] china = Files.readAllBytes(PHOTOS.resolve("china.jpg"));
+        Files.write(images.resolve("cut.jpg"), Arrays.copyOf(china, china.length / 2));
+        Files.writeString(images.resolve("notes.jpg"), "this is a text file, not a JPEG", StandardCharsets.UTF_8);
+
+        List<Row> rows = new ArrayList<>();
+        int id = 1;
+        for (Path photo : photos) {
+            rows.add(RowFactory.create(id++, Files.readAllBytes(photo), photo.getFileName().toString()));
+        }
+        rows.add(RowFactory.create(100, null, "null cell"));
+        rows.add(RowFactory.create(101, new byte[0], "empty cell"));
+        StructType schema = new StructType()
+                .add("id", DataTypes.IntegerType)
+                .add("image", DataTypes.BinaryType)
+                .add("source", DataTypes.StringType);
+        parquet = dir.resolve("table");
+        spark.createDataFrame(rows, schema).repartition(2).write().parquet(parquet.toString());
+    }
+
+    @AfterAll
+    static void stop() {
+        spark.stop();
+    }
+
+    private static List<Path> photos() throws IOException {
+        try (var files = Files.list(PHOTOS)) {
+            return files.filter(p -> p.toString().matches(".*\\.(jpg|png)")).sorted().toList();
+        }
+    }
+
+    private static CliRun infer(Path output, String... more) {
+        List<String> args = new ArrayList<>(List.of("infer", "--output", output.toString()));
+        args.addAll(List.of(SMALL_MODEL));
+        args.addAll(List.of(more));
+        if (!args.contains("--classes")) {
+            args.addAll(List.of("--classes", "10"));
+        }
+        CliRun run = CliRun.of(args.toArray(String[]::new));
+        assertEquals(0, run.exit(), run.err());
+        return run;
+    }
+
+    private static Dataset<Row> table(Path output, String name) {
+        return spark.read().parquet(output.resolve(name).toString());
+    }
+
+    @Test
+    void imageFilesGiveTheThreeTablesAndBrokenFilesBecomeErrors() {
+        Path out = dir.resolve("out-images");
+        CliRun run = infer(out, "--input", images.toString());
+        assertTrue(run.lastLine().matches("SUMMARY read=9 labelled=7 failed=2 model_loads=[01] startup_s=\\d+\\.\\d images_per_s=\\d+\\.\\d"),
+                run.lastLine());
+
+        Dataset<Row> labels = table(out, "labels");
+        assertEquals("struct<image_id:string,label_index:array<int>,label:array<string>,score:array<float>,"
+                + "model_id:string,arch:string,alpha:double,resolution:int,processed_at:timestamp>", labels.schema().simpleString());
+        assertEquals("struct<image_id:string,embedding:array<float>,model_id:string>", table(out, "embeddings").schema().simpleString());
+        assertEquals("struct<image_id:string,source:string,stage:string,error:string,model_id:string>",
+                table(out, "errors").schema().simpleString());
+
+        List<Row> labelRows = labels.collectAsList();
+        assertEquals(7, labelRows.size());
+        for (Row r : labelRows) {
+            assertTrue(r.getString(0).startsWith("file:") && r.getString(0).matches(".*\\.(jpg|png)"), r.getString(0));
+            List<Float> scores = r.getList(3);
+            assertEquals(5, scores.size());
+            for (int i = 1; i < scores.size(); i++) {
+                assertTrue(scores.get(i - 1) >= scores.get(i), "scores best first");
+            }
+            assertEquals("class_" + r.getList(1).get(0), r.getList(2).get(0));
+            assertTrue(r.getString(4).matches("[0-9a-f]{64}"));
+            assertEquals("v1", r.getString(5));
+            assertEquals(0.25, r.getDouble(6));
+            assertEquals(128, r.getInt(7));
+        }
+        List<Row> embeddings = table(out, "embeddings").collectAsList();
+        assertEquals(7, embeddings.size());
+        embeddings.forEach(r -> assertEquals(256, r.getList(1).size()));
+
+        Map<String, Row> errors = table(out, "errors").collectAsList().stream()
+                .collect(Collectors.toMap(r -> Path.of(r.getString(0).replaceFirst("^file:", "")).getFileName().toString(), r -> r));
+        assertEquals(2, errors.size());
+        assertEquals("decode", errors.get("cut.jpg").getString(2));
+        assertTrue(errors.get("cut.jpg").getString(3).startsWith("truncated JPEG"), errors.get("cut.jpg").getString(3));
+        assertEquals("decode", errors.get("notes.jpg").getString(2));
+        assertTrue(errors.get("notes.jpg").getString(3).startsWith("not a JPEG, PNG"), errors.get("notes.jpg").getString(3));
+        assertEquals(errors.get("notes.jpg").getString(0), errors.get("notes.jpg").getString(1), "source is the file path");
+        assertEquals(labelRows.get(0).getString(4), errors.get("cut.jpg").getString(4), "one model_id in every table");
+    }
+
+    @Test
+    void parquetInputCastsIdsAndReportsEmptyCells() {
+        Path out = dir.resolve("out-parquet");
+        CliRun run = infer(out, "--input", parquet.toString());
+        assertTrue(run.lastLine().startsWith("SUMMARY read=9 labelled=7 failed=2 "), run.lastLine());
+        List<String> ids = table(out, "labels").select("image_id").as(org.apache.spark.sql.Encoders.STRING()).collectAsList();
+        assertEquals(List.of("1", "2", "3", "4", "5", "6", "7"), ids.stream().sorted().toList());
+        Map<String, Row> errors = table(out, "errors").collectAsList().stream().collect(Collectors.toMap(r -> r.getString(0), r -> r));
+        assertEquals("read", errors.get("100").getString(2));
+        assertEquals("the image cell is null", errors.get("100").getString(3));
+        assertEquals("the image cell is empty", errors.get("101").getString(3));
+        assertEquals(parquet.toString(), errors.get("101").getString(1));
+    }
+
+    @Test
+    void oneModelLoadPerJvmAcrossManyPartitions() {
+        AtomicInteger tasks = new AtomicInteger();
+        SparkListener listener = new SparkListener() {
+            @Override
+            public void onTaskEnd(SparkListenerTaskEnd end) {
+                tasks.incrementAndGet();
+            }
+        };
+        spark.sparkContext().addSparkListener(listener);
+        int before = ExecutorModels.loadsInThisJvm();
+        try {
+            CliRun run = infer(dir.resolve("out-partitions"), "--input", images.toString(), "--partitions", "8", "--seed", "777");
+            assertTrue(run.lastLine().contains(" model_loads=1 "), run.lastLine());
+        } finally {
+            spark.sparkContext().removeSparkListener(listener);
+        }
+        assertEquals(before + 1, ExecutorModels.loadsInThisJvm());
+        assertTrue(tasks.get() >= 8, "ran " + tasks.get() + " tasks");
+    }
+
+    @Test
+    void withoutEmbeddingsOrClassifierTheirTablesAreNotWritten() {
+        Path noEmbeddings = dir.resolve("out-no-embeddings");
+        infer(noEmbeddings, "--input", images.toString(), "--no-embeddings");
+        assertFalse(Files.exists(noEmbeddings.resolve("embeddings")));
+        assertEquals(7, table(noEmbeddings, "labels").count());
+
+        Path headless = dir.resolve("out-headless");
+        infer(headless, "--input", images.toString(), "--classes", "0");
+        assertFalse(Files.exists(headless.resolve("labels")));
+        assertEquals(7, table(headless, "embeddings").count());
+        assertEquals(2, table(headless, "errors").count());
+    }
+
+    @Test
+    void errorIfExistsRefusesAnExistingOutputAndWritesNothing() throws IOException {
+        Path out = dir.resolve("out-exists");
+        Files.createDirectories(out.resolve("labels"));
+        Files.writeString(out.resolve("labels/keep.txt"), "earlier results");
+        CliRun run = CliRun.of("infer", "--input", images.toString(), "--output", out.toString());
+        assertEquals(2, run.exit());
+        assertEquals("mobilenet-spark: output " + out.resolve("labels") + " already exists; choose another --output"
+                + " or --mode overwrite or append", run.err().strip());
+        try (var files = Files.list(out)) {
+            assertEquals(List.of(out.resolve("labels")), files.toList());
+        }
+        assertEquals("earlier results", Files.readString(out.resolve("labels/keep.txt")));
+    }
+
+    @Test
+    void overwriteReplacesAndAppendAdds() {
+        Path out = dir.resolve("out-modes");
+        infer(out, "--input", images.toString(), "--format", "json");
+        infer(out, "--input", images.toString(), "--format", "json", "--mode", "append");
+        assertEquals(14, spark.read().json(out.resolve("labels").toString()).count());
+        infer(out, "--input", images.toString(), "--format", "json", "--mode", "overwrite");
+        assertEquals(7, spark.read().json(out.resolve("labels").toString()).count());
+    }
+}
