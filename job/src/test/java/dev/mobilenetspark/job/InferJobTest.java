@@ -45,6 +45,7 @@ class InferJobTest {
         spark = SparkSession.builder().master("local[2]").appName("InferJobTest")
                 .config("spark.ui.enabled", false)
                 .config("spark.sql.shuffle.partitions", 4)
+                .config("spark.sql.warehouse.dir", dir.resolve("warehouse").toString())
                 .getOrCreate();
         images = Files.createDirectories(dir.resolve("images"));
         List<Path> photos = photos();
@@ -203,6 +204,24 @@ class InferJobTest {
             assertEquals(List.of(out.resolve("labels")), files.toList());
         }
         assertEquals("earlier results", Files.readString(out.resolve("labels/keep.txt")));
+    }
+
+    @Test
+    void catalogTablesInAndOut() {
+        spark.read().parquet(parquet.toString()).write().saveAsTable("photos");
+        CliRun run = CliRun.of("infer", "--input", "photos", "--input-format", "table", "--output-table-prefix", "default.run",
+                "--alpha", "0.25", "--resolution", "128", "--classes", "10");
+        assertEquals(0, run.exit(), run.err());
+        assertTrue(run.out().contains("wrote          default.run_labels"), run.out());
+        assertEquals(7, spark.table("default.run_labels").count());
+        assertEquals(7, spark.table("default.run_embeddings").count());
+        assertEquals("photos", spark.table("default.run_errors").select("source").first().getString(0));
+
+        CliRun again = CliRun.of("infer", "--input", "photos", "--input-format", "table", "--output-table-prefix", "default.run",
+                "--alpha", "0.25", "--resolution", "128", "--classes", "10");
+        assertEquals(2, again.exit());
+        assertTrue(again.err().contains("mobilenet-spark: table default.run_labels already exists;"), again.err());
+        assertEquals(7, spark.table("default.run_labels").count());
     }
 
     @Test
