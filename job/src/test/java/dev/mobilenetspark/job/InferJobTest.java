@@ -31,7 +31,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The whole job on real photos and broken files, on one local[2] session shared by the class. */
 class InferJobTest {
 
-    private static final Path PHOTOS = Path.of("../data-samples/photos");
     private static final String[] SMALL_MODEL = {"--alpha", "0.25", "--resolution", "128", "--batch-size", "4"};
 
     private static SparkSession spark;
@@ -48,11 +47,11 @@ class InferJobTest {
                 .config("spark.sql.warehouse.dir", dir.resolve("warehouse").toString())
                 .getOrCreate();
         images = Files.createDirectories(dir.resolve("images"));
-        List<Path> photos = photos();
+        List<Path> photos = SamplePhotos.list();
         for (Path photo : photos) {
             Files.copy(photo, images.resolve(photo.getFileName()));
         }
-        byte[] china = Files.readAllBytes(PHOTOS.resolve("china.jpg"));
+        byte[] china = Files.readAllBytes(SamplePhotos.DIR.resolve("china.jpg"));
         Files.write(images.resolve("cut.jpg"), Arrays.copyOf(china, china.length / 2));
         Files.writeString(images.resolve("notes.jpg"), "this is a text file, not a JPEG", StandardCharsets.UTF_8);
 
@@ -76,11 +75,6 @@ class InferJobTest {
         spark.stop();
     }
 
-    private static List<Path> photos() throws IOException {
-        try (var files = Files.list(PHOTOS)) {
-            return files.filter(p -> p.toString().matches(".*\\.(jpg|png)")).sorted().toList();
-        }
-    }
 
     private static CliRun infer(Path output, String... more) {
         List<String> args = new ArrayList<>(List.of("infer", "--output", output.toString()));

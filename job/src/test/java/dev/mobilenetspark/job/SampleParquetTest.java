@@ -27,7 +27,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  */
 class SampleParquetTest {
 
-    private static final Path PHOTOS = Path.of("../data-samples/photos");
     private static final Path SAMPLE = Path.of("../data-samples/photos.parquet");
     private static SparkSession spark;
 
@@ -42,15 +41,10 @@ class SampleParquetTest {
         spark.stop();
     }
 
-    private static List<Path> photos() throws IOException {
-        try (var files = Files.list(PHOTOS)) {
-            return files.filter(p -> p.toString().matches(".*\\.(jpg|png)")).sorted().toList();
-        }
-    }
 
     @Test
     void sampleParquetHoldsEveryPhoto(@TempDir Path dir) throws IOException {
-        List<Path> photos = photos();
+        List<Path> photos = SamplePhotos.list();
         if (Boolean.getBoolean("mobilenet.regenerate-samples")) {
             List<Row> rows = new ArrayList<>();
             for (int i = 0; i < photos.size(); i++) {
