@@ -1,5 +1,6 @@
 package dev.mobilenetspark.job;
 
+import dev.mobilenetspark.model.Architecture;
 import dev.mobilenetspark.model.Benchmark;
 import dev.mobilenetspark.model.Labels;
 import dev.mobilenetspark.model.MobileNetConfig;
@@ -26,8 +27,9 @@ final class BenchCommand implements Callable<Integer> {
     @Mixin
     ModelOptions options;
 
-    @Option(names = "--shapes", split = ",", paramLabel = "ALPHA@RES",
-            description = "Shapes to measure, overriding --alpha and --resolution (e.g. 1.0@224,0.5@160,0.25@128).")
+    @Option(names = "--shapes", split = ",", paramLabel = "[ARCH:]ALPHA@RES",
+            description = "Shapes to measure, overriding --arch, --alpha and --resolution "
+                    + "(e.g. 1.0@224,0.5@160,v2:1.0@224,v3-small:1.0@224).")
     List<String> shapes;
 
     @Option(names = "--batch", split = ",", defaultValue = "1,32", description = "Batch sizes (default: ${DEFAULT-VALUE}).")
@@ -51,7 +53,7 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         NativeThreads.limit(threads);
-        System.out.printf(Locale.ROOT, "%-6s %6s %5s %6s %8s %12s %10s %10s%n",
+        System.out.printf(Locale.ROOT, "%-9s %6s %5s %6s %8s %12s %10s %10s%n",
                 "arch", "alpha", "res", "batch", "threads", "images/s", "min", "max");
         StringBuilder lines = new StringBuilder();
         for (MobileNetConfig config : configs) {
@@ -60,7 +62,7 @@ final class BenchCommand implements Callable<Integer> {
             MobileNetConfig c = model.config();
             for (int batch : batches) {
                 Benchmark.Result r = Benchmark.run(model, batch, 3, runs, minSeconds);
-                System.out.printf(Locale.ROOT, "%-6s %6s %5d %6d %8d %12.1f %10.1f %10.1f%n", c.architecture().id(),
+                System.out.printf(Locale.ROOT, "%-9s %6s %5d %6d %8d %12.1f %10.1f %10.1f%n", c.architecture().id(),
                         c.alpha(), c.resolution(), batch, threads, r.median(), r.min(), r.max());
                 System.out.flush();
                 lines.append(String.format(Locale.ROOT,
@@ -73,14 +75,21 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private MobileNetConfig shape(String text) {
-        String[] parts = text.split("@");
+        int colon = text.indexOf(':');
+        MobileNetConfig config = colon < 0 ? options.config()
+                : options.config().withArchitecture(Architecture.parse(text.substring(0, colon)));
+        String[] parts = text.substring(colon + 1).split("@");
         if (parts.length != 2) {
-            throw new IllegalArgumentException("a shape is ALPHA@RESOLUTION, e.g. 0.5@160; got '" + text + "'");
+            throw badShape(text);
         }
         try {
-            return options.config().withAlpha(Double.parseDouble(parts[0])).withResolution(Integer.parseInt(parts[1]));
+            return config.withAlpha(Double.parseDouble(parts[0])).withResolution(Integer.parseInt(parts[1]));
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("a shape is ALPHA@RESOLUTION, e.g. 0.5@160; got '" + text + "'");
+            throw badShape(text);
         }
+    }
+
+    private static IllegalArgumentException badShape(String text) {
+        return new IllegalArgumentException("a shape is [ARCH:]ALPHA@RESOLUTION, e.g. 0.5@160 or v2:1.0@224; got '" + text + "'");
     }
 }

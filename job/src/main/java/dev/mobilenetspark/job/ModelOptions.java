@@ -17,7 +17,8 @@ final class ModelOptions {
     @Option(names = "--model", paramLabel = "FILE", description = "A model file written by this project.")
     Path model;
 
-    @Option(names = "--arch", defaultValue = "v1", description = "v1 or v1-fullconv (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--arch", defaultValue = "v1",
+            description = "v1, v1-fullconv, v2, v3-large or v3-small (default: ${DEFAULT-VALUE}).")
     String arch;
 
     @Option(names = "--alpha", defaultValue = "1.0", description = "Width multiplier, 0 < alpha <= 2 (default: ${DEFAULT-VALUE}).")

@@ -43,7 +43,7 @@ class InferArgumentsTest {
         String photos = "../data-samples/photos";
         String out = dir.resolve("out").toString();
         refused("input /no/such/dir does not exist", "infer", "--input", "/no/such/dir", "--output", out);
-        refused("unknown architecture 'v9': expected one of v1, v1-fullconv",
+        refused("unknown architecture 'v9': expected one of v1, v1-fullconv, v2, v3-large, v3-small",
                 "infer", "--input", photos, "--output", out, "--arch", "v9");
         refused("alpha must be in (0, 2], got 0.0", "infer", "--input", photos, "--output", out, "--alpha", "0");
         refused("cannot read model file /no/model.zip", "infer", "--input", photos, "--output", out, "--model", "/no/model.zip");

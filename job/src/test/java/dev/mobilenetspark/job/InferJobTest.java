@@ -12,6 +12,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -148,6 +150,20 @@ class InferJobTest {
         assertEquals("the image cell is null", errors.get("100").getString(3));
         assertEquals("the image cell is empty", errors.get("101").getString(3));
         assertEquals(parquet.toString(), errors.get("101").getString(1));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"v2, 1280", "v3-large, 320", "v3-small, 256"})
+    void everyArchitectureRunsTheWholeJob(String arch, int embeddingSize) {
+        Path out = dir.resolve("out-" + arch);
+        CliRun run = infer(out, "--input", parquet.toString(), "--arch", arch);
+        assertTrue(run.lastLine().startsWith("SUMMARY read=9 labelled=7 failed=2 "), run.lastLine());
+        List<Row> labels = table(out, "labels").collectAsList();
+        assertEquals(7, labels.size());
+        labels.forEach(r -> assertEquals(arch, r.getString(5)));
+        List<Row> embeddings = table(out, "embeddings").collectAsList();
+        assertEquals(7, embeddings.size());
+        embeddings.forEach(r -> assertEquals(embeddingSize, r.getList(1).size()));
     }
 
     @Test

@@ -29,13 +29,20 @@ class MobileNetCliTest {
     }
 
     @Test
+    void describeEveryArchitecture() {
+        assertEquals("TOTAL params=3538984 weights=3469760 mult_adds=300774272", run("describe", "--arch", "v2").lastLine());
+        assertEquals("TOTAL params=5507432 weights=5451272 mult_adds=216589760", run("describe", "--arch", "v3-large").lastLine());
+        assertEquals("TOTAL params=2554968 weights=2525832 mult_adds=56510400", run("describe", "--arch", "v3-small").lastLine());
+    }
+
+    @Test
     void badArgumentsExitWithTwoAndOneLine() {
         CliRun alpha = run("describe", "--alpha", "-1");
         assertEquals(2, alpha.exit());
         assertEquals("mobilenet-spark: alpha must be in (0, 2], got -1.0", alpha.err().strip());
         CliRun arch = run("describe", "--arch", "v7");
         assertEquals(2, arch.exit());
-        assertEquals("mobilenet-spark: unknown architecture 'v7': expected one of v1, v1-fullconv", arch.err().strip());
+        assertEquals("mobilenet-spark: unknown architecture 'v7': expected one of v1, v1-fullconv, v2, v3-large, v3-small", arch.err().strip());
         CliRun model = run("describe", "--model", "/nonexistent/model.zip");
         assertEquals(2, model.exit());
         assertEquals("mobilenet-spark: cannot read model file /nonexistent/model.zip", model.err().strip());

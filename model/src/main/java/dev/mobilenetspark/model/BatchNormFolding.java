@@ -1,11 +1,16 @@
 package dev.mobilenetspark.model;
 
 import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.ops.transforms.Transforms;
+
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * Folds each inference-mode BatchNorm into the convolution before it:
@@ -27,16 +32,17 @@ public final class BatchNormFolding {
             return source;
         }
         ComputationGraph target = MobileNetBuilder.build(config.withFoldedBatchNorm(true), 0);
+        Map<String, String> batchNormAfter = batchNormAfter(source.getConfiguration());
         for (Layer layer : target.getLayers()) {
             String name = layer.conf().getLayer().getLayerName();
             if (layer.numParams() == 0) {
                 continue;
             }
-            if (!source.getConfiguration().getVertices().containsKey(name + "_bn")) {
+            if (!batchNormAfter.containsKey(name)) {
                 layer.setParamTable(source.getLayer(name).paramTable(false));
                 continue;
             }
-            Layer bn = source.getLayer(name + "_bn");
+            Layer bn = source.getLayer(batchNormAfter.get(name));
             double eps = ((BatchNormalization) bn.conf().getLayer()).getEps();
             INDArray scale = bn.getParam("gamma").div(Transforms.sqrt(bn.getParam("var").add(eps), false));
             INDArray shift = bn.getParam("beta").sub(bn.getParam("mean").mul(scale));
@@ -50,5 +56,16 @@ public final class BatchNormFolding {
             layer.setParam("b", shift.reshape(layer.getParam("b").shape()));
         }
         return target;
+    }
+
+    /** For each layer that feeds a BatchNormalization, that BatchNormalization's name. */
+    private static Map<String, String> batchNormAfter(ComputationGraphConfiguration conf) {
+        Map<String, String> after = new HashMap<>();
+        conf.getVertices().forEach((name, vertex) -> {
+            if (vertex instanceof LayerVertex lv && lv.getLayerConf().getLayer() instanceof BatchNormalization) {
+                after.put(conf.getVertexInputs().get(name).get(0), name);
+            }
+        });
+        return after;
     }
 }

@@ -1,6 +1,8 @@
 package dev.mobilenetspark.model;
 
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import dev.mobilenetspark.model.layers.ChannelScaleVertex;
+import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
@@ -23,6 +25,7 @@ import java.util.Map;
 /**
  * Per-layer output shape, parameters and mult-adds of a built network, read from its layer
  * configurations (not from a formula beside the builder, so it cannot drift from what runs).
+ * Residual adds and squeeze-and-excite scaling have rows but no cost.
  * Mult-adds count convolutions and dense layers, as the papers do; "weights" are convolution and
  * dense kernels without biases or BatchNorm, the papers' parameter count; "params" is everything
  * DL4J stores, which equals Keras' total.
@@ -40,10 +43,6 @@ public record CostReport(List<Row> rows) {
      * Reads the costs of {@code net} for an input of {@code input}'s shape. The network need not
      * be initialised: no parameters are allocated.
      */
-    /**
-     * Reads the costs of {@code net} for an input of {@code input}'s shape. The network need not
-     * be initialised: no parameters are allocated.
-     */
     public static CostReport of(ComputationGraph net, InputType input) {
         ComputationGraphConfiguration conf = net.getConfiguration();
         Map<String, InputType> outputs = conf.getLayerActivationTypes(input);
@@ -53,13 +52,16 @@ public record CostReport(List<Row> rows) {
         for (int index : indices.getTopologicalSortOrder()) {
             String name = indices.getIdxToName().get(index);
             GraphVertex vertex = vertices.get(name);
-            if (!(vertex instanceof LayerVertex lv)) {
-                continue;
-            }
-            Layer layer = lv.getLayerConf().getLayer();
             InputType out = outputs.get(name);
-            rows.add(new Row(name, kind(layer), shape(out), layer.initializer().numParams(layer),
-                    weights(layer), multAdds(layer, out)));
+            if (vertex instanceof LayerVertex lv) {
+                Layer layer = lv.getLayerConf().getLayer();
+                rows.add(new Row(name, kind(layer), shape(out), layer.initializer().numParams(layer),
+                        weights(layer), multAdds(layer, out)));
+            } else if (vertex instanceof ElementWiseVertex e) {
+                rows.add(new Row(name, e.getOp().name().toLowerCase(Locale.ROOT), shape(out), 0, 0, 0));
+            } else if (vertex instanceof ChannelScaleVertex) {
+                rows.add(new Row(name, "channel scale", shape(out), 0, 0, 0));
+            }
         }
         return new CostReport(rows);
     }
@@ -84,7 +86,8 @@ public record CostReport(List<Row> rows) {
     /** A table like Keras' model.summary(), ending with {@link #totalLine()}. */
     public String format() {
         int nameWidth = Math.max(5, rows.stream().mapToInt(r -> r.name().length()).max().orElse(0));
-        String rowFormat = "%-" + nameWidth + "s  %-16s  %-14s  %12s  %12s  %14s%n";
+        int kindWidth = Math.max(4, rows.stream().mapToInt(r -> r.kind().length()).max().orElse(0));
+        String rowFormat = "%-" + nameWidth + "s  %-" + kindWidth + "s  %-14s  %12s  %12s  %14s%n";
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, rowFormat, "layer", "kind", "output", "params", "weights", "mult-adds"));
         for (Row r : rows) {

@@ -11,7 +11,8 @@ import java.util.Properties;
  * @param alpha           width multiplier, 0 < alpha <= 2 (the paper: 1, 0.75, 0.5, 0.25)
  * @param resolution      square input size, the resolution multiplier rho in pixels (>= 32)
  * @param classes         classifier outputs; 0 builds no classifier (embeddings only)
- * @param activation      ReLU6 as Keras and TF-Slim (the usual source of weights) or ReLU as the paper
+ * @param activation      of V1 and V2: ReLU6 as Keras and TF-Slim (the usual source of weights) or
+ *                        ReLU as the V1 paper; V3's non-linearities are fixed by its tables
  * @param batchNormEpsilon BatchNorm epsilon (0.001 as Keras)
  * @param padding         how stride-2 layers pad
  * @param foldedBatchNorm each convolution carries a bias and its activation instead of a
@@ -71,7 +72,8 @@ public record MobileNetConfig(Architecture architecture, double alpha, int resol
         if (!(batchNormEpsilon > 0) || Double.isInfinite(batchNormEpsilon)) {
             throw new IllegalArgumentException("BatchNorm epsilon must be positive, got " + batchNormEpsilon);
         }
-        if ((int) (V1Blocks.STEM.filters() * alpha) < 1) {
+        // V1's stem is its narrowest layer; V2's and V3's rounded widths are at least 8.
+        if (!architecture.roundsChannelsToEight() && (int) (V1Blocks.STEM.filters() * alpha) < 1) {
             throw new IllegalArgumentException("alpha " + alpha + " leaves a layer with no filters");
         }
     }
@@ -109,9 +111,26 @@ public record MobileNetConfig(Architecture architecture, double alpha, int resol
         return new MobileNetConfig(architecture, alpha, resolution, classes, activation, batchNormEpsilon, padding, folded);
     }
 
-    /** Filters of a layer at this alpha: {@code int(filters * alpha)} as the Keras V1 implementation. */
+    /**
+     * Filters of a layer at this alpha: {@code int(filters * alpha)} for V1, as the Keras V1
+     * implementation; {@code make_divisible(filters * alpha, 8)} for V2 and V3.
+     */
     public int width(int filters) {
-        return (int) (filters * alpha);
+        return architecture.roundsChannelsToEight() ? makeDivisible(filters * alpha) : (int) (filters * alpha);
+    }
+
+    /** As {@link #width(int)} for alpha above 1, else {@code filters}: V2's last convolution. */
+    public int widthNeverReduced(int filters) {
+        return alpha > 1 ? width(filters) : filters;
+    }
+
+    /**
+     * The multiple of 8 nearest {@code value}, at least 8 and never more than 10% below it
+     * (torchvision's and Keras' {@code _make_divisible}).
+     */
+    public static int makeDivisible(double value) {
+        int rounded = Math.max(8, (int) (value + 4) / 8 * 8);
+        return rounded < 0.9 * value ? rounded + 8 : rounded;
     }
 
     public boolean hasClassifier() {

@@ -151,9 +151,16 @@ public final class MobileNetModel {
         return top;
     }
 
-    /** Length of each embedding: the channels of the last feature map (1024 x alpha for V1). */
+    /**
+     * Length of each embedding, read from the network: the pooled last feature map for V1
+     * (1024 x alpha) and V2 (1280), V3's head for V3 (1280 Large, 1024 Small, scaled by alpha).
+     */
     public int embeddingSize() {
-        return config.width(V1Blocks.BODY.get(V1Blocks.BODY.size() - 1).filters());
+        int r = config.resolution();
+        InputType pooled = network.getConfiguration()
+                .getLayerActivationTypes(InputType.convolutional(r, r, 3, CNN2DFormat.NHWC))
+                .get(MobileNetBuilder.embeddingVertex(config.architecture()));
+        return (int) ((InputType.InputTypeFeedForward) pooled).getSize();
     }
 
     public CostReport cost() {

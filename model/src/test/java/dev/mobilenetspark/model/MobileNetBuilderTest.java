@@ -3,6 +3,7 @@ package dev.mobilenetspark.model;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import dev.mobilenetspark.model.image.Preprocessing;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -45,6 +46,51 @@ class MobileNetBuilderTest {
         assertEquals(resolution / 32, net.feedForward(randomBatch(1, resolution), false).get("conv_pw_13").size(1));
     }
 
+    @ParameterizedTest(name = "{0} alpha {1} at {2}")
+    @CsvSource({
+            "v2, 1.0, 224", "v2, 0.75, 192", "v2, 0.5, 160",
+            "v3-large, 1.0, 224", "v3-large, 0.75, 192", "v3-large, 0.5, 160",
+            "v3-small, 1.0, 224", "v3-small, 0.75, 192", "v3-small, 0.5, 160",
+    })
+    void v2AndV3RunAtThePapersShapes(String arch, double alpha, int resolution) {
+        MobileNetConfig config = MobileNetConfig.v1().withArchitecture(Architecture.parse(arch))
+                .withAlpha(alpha).withResolution(resolution).withClasses(10);
+        ComputationGraph net = MobileNetBuilder.build(config, 1);
+        INDArray[] out = net.output(false, randomBatch(2, resolution));
+        int embedding = MobileNetModel.of(config, Preprocessing.keras(), Labels.none(), net)
+                .embeddingSize();
+        assertArrayEquals(new long[] {2, 10}, out[0].shape());
+        assertArrayEquals(new long[] {2, embedding}, out[1].shape());
+        assertEquals(1.0, out[0].getRow(1).sumNumber().doubleValue(), 1e-5);
+        assertTrue(out[1].getRow(0).sub(out[1].getRow(1)).amaxNumber().doubleValue() > 1e-4,
+                "two random images should get different embeddings");
+    }
+
+    @Test
+    void v2ResidualAddsTheBlockInputToItsProjection() {
+        ComputationGraph net = MobileNetBuilder.build(MobileNetConfig.v1().withArchitecture(Architecture.V2)
+                .withAlpha(0.5).withResolution(96), 2);
+        Map<String, INDArray> acts = net.feedForward(randomBatch(1, 96), false);
+        INDArray expected = acts.get("block_1_project_BN").add(acts.get("block_2_project_BN"));
+        assertTrue(expected.equalsWithEps(acts.get("block_2_add"), 1e-5));
+        assertTrue(acts.get("block_16_project_BN").minNumber().doubleValue() < 0, "the projection is linear");
+    }
+
+    @Test
+    void v3SqueezeExciteGatesTheDepthwiseOutput() {
+        ComputationGraph net = MobileNetBuilder.build(MobileNetConfig.v1().withArchitecture(Architecture.V3_SMALL)
+                .withResolution(96), 2);
+        Map<String, INDArray> acts = net.feedForward(randomBatch(1, 96), false);
+        String se = "expanded_conv_squeeze_excite_";
+        INDArray map = acts.get("expanded_conv_depthwise_relu");
+        INDArray pooled = map.mean(1, 2);
+        assertTrue(pooled.equalsWithEps(acts.get(se + "AvgPool"), 1e-5));
+        INDArray gates = acts.get(se + "Conv_1");
+        assertTrue(gates.minNumber().doubleValue() >= 0 && gates.maxNumber().doubleValue() <= 1, "hard-sigmoid gates");
+        INDArray expected = map.mul(gates.reshape(1, 1, 1, gates.length()));
+        assertTrue(expected.equalsWithEps(acts.get(se + "Mul"), 1e-5));
+    }
+
     @Test
     void embeddingIsTheMeanOverHeightAndWidthOfTheLastFeatureMap() {
         ComputationGraph net = MobileNetBuilder.build(MobileNetConfig.v1().withAlpha(0.25).withResolution(128), 3);
@@ -54,7 +100,7 @@ class MobileNetBuilderTest {
         assertArrayEquals(new long[] {2, 4, 4, 256}, last.shape());
         INDArray expected = last.mean(1, 2);
         assertTrue(expected.sumNumber().doubleValue() > 0, "ReLU6 features of a random net should not all be zero");
-        assertTrue(expected.equalsWithEps(acts.get(MobileNetBuilder.EMBEDDING), 1e-5));
+        assertTrue(expected.equalsWithEps(acts.get(MobileNetBuilder.POOL), 1e-5));
         assertTrue(acts.get("conv_pw_13_relu").maxNumber().doubleValue() <= 6.0);
     }
 
@@ -121,7 +167,7 @@ class MobileNetBuilderTest {
         assertEquals("classes must be 0 (no classifier) or more, got -1",
                 assertThrows(IllegalArgumentException.class, () -> v1.withClasses(-1)).getMessage());
         assertTrue(assertThrows(IllegalArgumentException.class, () -> Architecture.parse("v9"))
-                .getMessage().contains("v1, v1-fullconv"));
+                .getMessage().contains("v1, v1-fullconv, v2, v3-large, v3-small"));
     }
 
     private static String costRow(MobileNetConfig config, String name) {

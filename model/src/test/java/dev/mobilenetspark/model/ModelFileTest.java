@@ -4,6 +4,8 @@ import dev.mobilenetspark.model.image.Normalization;
 import dev.mobilenetspark.model.image.Preprocessing;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -65,6 +67,19 @@ class ModelFileTest {
             assertEquals(before.get(i).top(), after.get(i).top());
         }
         assertNotEquals(0.0, Nd4j.createFromArray(before.get(0).embedding()).sumNumber().doubleValue());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"v2", "v3-large", "v3-small"})
+    void everyArchitectureRoundTrips(String arch, @TempDir Path dir) throws IOException {
+        MobileNetConfig config = CONFIG.withArchitecture(Architecture.parse(arch)).withAlpha(0.5);
+        MobileNetModel original = MobileNetModel.create(config, PREPROCESSING, Labels.none(), 5);
+        Path file = dir.resolve(arch + ".mobilenet");
+        original.save(file);
+        MobileNetModel loaded = MobileNetModel.load(file);
+        assertEquals(config, loaded.config());
+        assertEquals(original.contentHash(), loaded.contentHash());
+        assertArrayEquals(original.predict(input, 1).get(2).embedding(), loaded.predict(input, 1).get(2).embedding());
     }
 
     @Test
