@@ -10,11 +10,13 @@ import picocli.CommandLine.Option;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 /** Which network: a model file, or an architecture built fresh with seeded random weights. */
 final class ModelOptions {
 
-    @Option(names = "--model", paramLabel = "FILE", description = "A model file written by this project.")
+    @Option(names = "--model", paramLabel = "PATH",
+            description = "A model file written by this project, or a TensorFlow.js model: its directory, model.json or weights manifest.")
     Path model;
 
     @Option(names = "--arch", defaultValue = "v1",
@@ -45,7 +47,7 @@ final class ModelOptions {
     /** The configuration the options name; throws IllegalArgumentException with the bad option. */
     MobileNetConfig config() {
         return new MobileNetConfig(Architecture.parse(arch), alpha, resolution, classes,
-                MobileNetConfig.Activation.parse(activation), 1e-3, MobileNetConfig.Padding.parse(padding), folded);
+                MobileNetConfig.Activation.parse(activation), 1e-3, MobileNetConfig.Padding.parse(padding), folded, List.of());
     }
 
     /** Loads the model file, or builds the configured network. */

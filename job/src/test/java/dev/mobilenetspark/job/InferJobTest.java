@@ -167,6 +167,29 @@ class InferJobTest {
     }
 
     @Test
+    void theTrainedV2ModelLabelsThePhotosAsTensorFlowJsDoes() {
+        // Top class and its probability from model/src/test/resources/golden/reference.json.
+        Map<String, String> expectedLabel = Map.of("china.jpg", "Neutral", "flower.jpg", "Neutral",
+                "grace_hopper.jpg", "Neutral", "ski_astronaut.png", "Neutral", "ski_chelsea.png", "Neutral",
+                "ski_coffee.png", "Neutral", "ski_rocket.jpg", "Drawing");
+        Map<String, Double> expectedScore = Map.of("china.jpg", 0.9967, "flower.jpg", 0.9953, "grace_hopper.jpg", 0.998,
+                "ski_astronaut.png", 0.9331, "ski_chelsea.png", 0.9308, "ski_coffee.png", 0.9873, "ski_rocket.jpg", 0.8208);
+        Path out = dir.resolve("out-nsfw");
+        CliRun run = CliRun.of("infer", "--input", images.toString(), "--output", out.toString(),
+                "--model", "../data-samples/models/mobilenet_v2_nsfw", "--top-k", "2");
+        assertEquals(0, run.exit(), run.err());
+        List<Row> labels = table(out, "labels").collectAsList();
+        assertEquals(7, labels.size());
+        for (Row r : labels) {
+            String photo = Path.of(r.getString(0)).getFileName().toString();
+            assertEquals(expectedLabel.get(photo), r.getList(2).get(0), photo);
+            assertEquals(expectedScore.get(photo), ((Float) r.getList(3).get(0)).doubleValue(), 0.02, photo);
+            assertEquals("v2", r.getString(5));
+        }
+        table(out, "embeddings").collectAsList().forEach(r -> assertEquals(1280, r.getList(1).size()));
+    }
+
+    @Test
     void oneModelLoadPerJvmAcrossManyPartitions() {
         AtomicInteger tasks = new AtomicInteger();
         SparkListener listener = new SparkListener() {

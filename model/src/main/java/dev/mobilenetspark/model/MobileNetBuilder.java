@@ -40,7 +40,8 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  * V1 {@code conv1}, {@code conv_dw_i}, {@code conv_pw_i}; V2 {@code Conv1}, {@code bn_Conv1},
  * {@code expanded_conv_depthwise}, {@code block_i_expand}, ..., {@code Conv_1}, {@code out_relu};
  * V3 as Keras' MobileNetV3 with '/' written '_' ({@code expanded_conv_i_squeeze_excite_Conv}).
- * Then {@link #POOL}, for V3 the head {@code Conv_2}, and {@link #PREDICTIONS}. With folded
+ * Then {@link #POOL}, for V3 the head {@code Conv_2}, the dense layers of a classifier head
+ * ({@code head_1}, ...) if the configuration has one, and {@link #PREDICTIONS}. With folded
  * BatchNorm the BatchNorm and activation layers are absent: each convolution has a bias and
  * applies its activation itself. With Keras padding, stride-2 convolutions are preceded by a
  * zero-padding layer.
@@ -53,6 +54,8 @@ public final class MobileNetBuilder {
     public static final String POOL = "global_pool";
     /** V3's 1x1 head after the pool (a dense layer on the pooled vector): V3's embedding. */
     public static final String V3_HEAD = "Conv_2";
+    /** Dense layers of a classifier head, {@code head_1}, {@code head_2}, ..., between the embedding and the classifier. */
+    public static final String HEAD_PREFIX = "head_";
     /** Softmax classifier, present when the configuration has classes. */
     public static final String PREDICTIONS = "predictions";
 
@@ -119,10 +122,18 @@ public final class MobileNetBuilder {
                     .activation(v3Activation(HARD_SWISH)).build(), POOL);
         }
         if (config.hasClassifier()) {
+            String x = embedding;
+            int index = 1;
+            for (MobileNetConfig.HeadLayer layer : config.head()) {
+                String name = HEAD_PREFIX + index++;
+                graph.addLayer(name, new DenseLayer.Builder().nOut(layer.units()).hasBias(true)
+                        .activation(activation(layer.activation())).build(), x);
+                x = name;
+            }
             graph.addLayer(PREDICTIONS, new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
                     .nOut(config.classes())
                     .activation(new ActivationSoftmax())
-                    .build(), embedding);
+                    .build(), x);
             graph.setOutputs(PREDICTIONS, embedding);
         } else {
             graph.setOutputs(embedding);
@@ -325,6 +336,10 @@ public final class MobileNetBuilder {
 
     /** V1's and V2's non-linearity, from the configuration. */
     private IActivation activation() {
-        return config.activation() == MobileNetConfig.Activation.RELU6 ? new ActivationReLU6() : new ActivationReLU();
+        return activation(config.activation());
+    }
+
+    private static IActivation activation(MobileNetConfig.Activation activation) {
+        return activation == MobileNetConfig.Activation.RELU6 ? new ActivationReLU6() : new ActivationReLU();
     }
 }

@@ -1,7 +1,10 @@
 package dev.mobilenetspark.model;
 
+import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.Properties;
+import java.util.stream.Collectors;
 
 /**
  * Everything that determines a MobileNet's shape, validated once. The width multiplier is
@@ -17,10 +20,13 @@ import java.util.Properties;
  * @param padding         how stride-2 layers pad
  * @param foldedBatchNorm each convolution carries a bias and its activation instead of a
  *                        BatchNorm layer: the form of weights with BN already folded in
+ * @param head            dense layers between the embedding and the softmax classifier (empty
+ *                        for the papers' single classifier; fine-tuned models such as nsfwjs
+ *                        have their own)
  */
 public record MobileNetConfig(Architecture architecture, double alpha, int resolution, int classes,
                               Activation activation, double batchNormEpsilon, Padding padding,
-                              boolean foldedBatchNorm) {
+                              boolean foldedBatchNorm, List<HeadLayer> head) {
 
     public static final int MIN_RESOLUTION = 32;
 
@@ -56,9 +62,45 @@ public record MobileNetConfig(Architecture architecture, double alpha, int resol
         }
     }
 
+    /** One dense layer of a classifier head: its width and activation, e.g. {@code 256:relu}. */
+    public record HeadLayer(int units, Activation activation) {
+
+        public HeadLayer {
+            if (units < 1 || activation == null) {
+                throw new IllegalArgumentException("a head layer needs units >= 1 and an activation, got " + units);
+            }
+        }
+
+        @Override
+        public String toString() {
+            return units + ":" + activation.id();
+        }
+
+        /** Parses {@code UNITS:ACTIVATION}, e.g. {@code 256:relu}. */
+        public static HeadLayer parse(String text) {
+            String[] parts = text.trim().split(":");
+            if (parts.length != 2) {
+                throw notAHeadLayer(text);
+            }
+            try {
+                return new HeadLayer(Integer.parseInt(parts[0].trim()), Activation.parse(parts[1]));
+            } catch (NumberFormatException e) {
+                throw notAHeadLayer(text);
+            }
+        }
+
+        private static IllegalArgumentException notAHeadLayer(String text) {
+            return new IllegalArgumentException("a head layer is UNITS:ACTIVATION, e.g. 256:relu; got '" + text + "'");
+        }
+    }
+
     public MobileNetConfig {
-        if (architecture == null || activation == null || padding == null) {
-            throw new IllegalArgumentException("architecture, activation and padding are required");
+        if (architecture == null || activation == null || padding == null || head == null) {
+            throw new IllegalArgumentException("architecture, activation, padding and head are required");
+        }
+        head = List.copyOf(head);
+        if (!head.isEmpty() && classes == 0) {
+            throw new IllegalArgumentException("a classifier head needs classes");
         }
         if (!(alpha > 0 && alpha <= 2)) {
             throw new IllegalArgumentException("alpha must be in (0, 2], got " + alpha);
@@ -80,35 +122,44 @@ public record MobileNetConfig(Architecture architecture, double alpha, int resol
 
     /** V1 1.0@224 with 1000 classes, ReLU6, epsilon 0.001, 'same' padding, BatchNorm layers. */
     public static MobileNetConfig v1() {
-        return new MobileNetConfig(Architecture.V1, 1.0, 224, 1000, Activation.RELU6, 1e-3, Padding.SAME, false);
+        return new MobileNetConfig(Architecture.V1, 1.0, 224, 1000, Activation.RELU6, 1e-3, Padding.SAME, false, List.of());
     }
 
     public MobileNetConfig withArchitecture(Architecture a) {
-        return new MobileNetConfig(a, alpha, resolution, classes, activation, batchNormEpsilon, padding, foldedBatchNorm);
+        return new MobileNetConfig(a, alpha, resolution, classes, activation, batchNormEpsilon, padding, foldedBatchNorm, head);
     }
 
     public MobileNetConfig withAlpha(double a) {
-        return new MobileNetConfig(architecture, a, resolution, classes, activation, batchNormEpsilon, padding, foldedBatchNorm);
+        return new MobileNetConfig(architecture, a, resolution, classes, activation, batchNormEpsilon, padding, foldedBatchNorm, head);
     }
 
     public MobileNetConfig withResolution(int r) {
-        return new MobileNetConfig(architecture, alpha, r, classes, activation, batchNormEpsilon, padding, foldedBatchNorm);
+        return new MobileNetConfig(architecture, alpha, r, classes, activation, batchNormEpsilon, padding, foldedBatchNorm, head);
     }
 
     public MobileNetConfig withClasses(int c) {
-        return new MobileNetConfig(architecture, alpha, resolution, c, activation, batchNormEpsilon, padding, foldedBatchNorm);
+        return new MobileNetConfig(architecture, alpha, resolution, c, activation, batchNormEpsilon, padding, foldedBatchNorm, head);
     }
 
     public MobileNetConfig withActivation(Activation a) {
-        return new MobileNetConfig(architecture, alpha, resolution, classes, a, batchNormEpsilon, padding, foldedBatchNorm);
+        return new MobileNetConfig(architecture, alpha, resolution, classes, a, batchNormEpsilon, padding, foldedBatchNorm, head);
     }
 
     public MobileNetConfig withPadding(Padding p) {
-        return new MobileNetConfig(architecture, alpha, resolution, classes, activation, batchNormEpsilon, p, foldedBatchNorm);
+        return new MobileNetConfig(architecture, alpha, resolution, classes, activation, batchNormEpsilon, p, foldedBatchNorm, head);
     }
 
     public MobileNetConfig withFoldedBatchNorm(boolean folded) {
-        return new MobileNetConfig(architecture, alpha, resolution, classes, activation, batchNormEpsilon, padding, folded);
+        return new MobileNetConfig(architecture, alpha, resolution, classes, activation, batchNormEpsilon, padding, folded, head);
+    }
+
+    public MobileNetConfig withBatchNormEpsilon(double eps) {
+        return new MobileNetConfig(architecture, alpha, resolution, classes, activation, eps, padding, foldedBatchNorm, head);
+    }
+
+    /** The same network with {@code layers} between the embedding and a classifier of {@code c} classes. */
+    public MobileNetConfig withHead(List<HeadLayer> layers, int c) {
+        return new MobileNetConfig(architecture, alpha, resolution, c, activation, batchNormEpsilon, padding, foldedBatchNorm, layers);
     }
 
     /**
@@ -139,7 +190,8 @@ public record MobileNetConfig(Architecture architecture, double alpha, int resol
 
     /** One line for logs and tables, e.g. {@code v1 alpha=1.0 resolution=224 classes=1000}. */
     public String summary() {
-        return architecture.id() + " alpha=" + alpha + " resolution=" + resolution + " classes=" + classes;
+        return architecture.id() + " alpha=" + alpha + " resolution=" + resolution + " classes=" + classes
+                + (head.isEmpty() ? "" : " head=" + head.stream().map(HeadLayer::toString).collect(Collectors.joining(",")));
     }
 
     public void store(Properties props, String prefix) {
@@ -151,6 +203,9 @@ public record MobileNetConfig(Architecture architecture, double alpha, int resol
         props.setProperty(prefix + "batch-norm-epsilon", Double.toString(batchNormEpsilon));
         props.setProperty(prefix + "padding", padding.id());
         props.setProperty(prefix + "folded-batch-norm", Boolean.toString(foldedBatchNorm));
+        if (!head.isEmpty()) {
+            props.setProperty(prefix + "head", head.stream().map(HeadLayer::toString).collect(Collectors.joining(",")));
+        }
     }
 
     public static MobileNetConfig load(Properties props, String prefix) {
@@ -163,10 +218,19 @@ public record MobileNetConfig(Architecture architecture, double alpha, int resol
                     Activation.parse(required(props, prefix + "activation")),
                     Double.parseDouble(required(props, prefix + "batch-norm-epsilon")),
                     Padding.parse(required(props, prefix + "padding")),
-                    Boolean.parseBoolean(required(props, prefix + "folded-batch-norm")));
+                    Boolean.parseBoolean(required(props, prefix + "folded-batch-norm")),
+                    parseHead(props.getProperty(prefix + "head", "")));
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("model configuration: " + e.getMessage(), e);
         }
+    }
+
+    /** A comma-separated list of {@link HeadLayer}s; blank for none. */
+    public static List<HeadLayer> parseHead(String text) {
+        if (text.isBlank()) {
+            return List.of();
+        }
+        return Arrays.stream(text.split(",")).map(HeadLayer::parse).toList();
     }
 
     private static String required(Properties props, String key) {

@@ -4,6 +4,7 @@ import dev.mobilenetspark.model.image.ImageDecoder;
 import dev.mobilenetspark.model.image.Preprocessing;
 import dev.mobilenetspark.model.image.Preprocessor;
 import dev.mobilenetspark.model.image.RgbImage;
+import dev.mobilenetspark.model.weights.TfjsModels;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -72,9 +73,12 @@ public final class MobileNetModel {
         return of(config, preprocessing, names, network);
     }
 
-    /** Reads a model file written by {@link #save(Path)}. */
-    public static MobileNetModel load(Path file) throws IOException {
-        return ModelFile.read(file);
+    /**
+     * Reads a model: a model file written by {@link #save(Path)}, or TensorFlow.js weights (a
+     * directory or its model.json / weights manifest) imported into this project's builder.
+     */
+    public static MobileNetModel load(Path path) throws IOException {
+        return TfjsModels.isTfjs(path) ? TfjsModels.load(path) : ModelFile.read(path);
     }
 
     /** Writes the network and its metadata as one file (see {@link ModelFile}). */

@@ -22,14 +22,14 @@ import javax.imageio.ImageWriter;
 import javax.imageio.stream.ImageOutputStream;
 
 /** The project's sample photos, their golden inputs, and images encoded on the fly. */
-final class TestImages {
+public final class TestImages {
 
     private static final Path PHOTOS = Path.of("..", "data-samples", "photos");
 
     private TestImages() {
     }
 
-    static byte[] photo(String fileName) {
+    public static byte[] photo(String fileName) {
         try {
             return Files.readAllBytes(PHOTOS.resolve(fileName));
         } catch (IOException e) {
@@ -37,7 +37,7 @@ final class TestImages {
         }
     }
 
-    static byte[] resource(String path) {
+    public static byte[] resource(String path) {
         try (InputStream in = TestImages.class.getResourceAsStream(path)) {
             return in.readAllBytes();
         } catch (IOException e) {
@@ -46,7 +46,7 @@ final class TestImages {
     }
 
     /** A golden 1x224x224x3 input: RGB / 255, tfjs resizeBilinear with alignCorners, float32 LE. */
-    static float[] golden(String photoName) {
+    public static float[] golden(String photoName) {
         ByteBuffer bytes = ByteBuffer.wrap(resource("/golden/inputs/" + photoName + ".nhwc224.f32"))
                 .order(ByteOrder.LITTLE_ENDIAN);
         float[] values = new float[bytes.remaining() / 4];

@@ -1,0 +1,157 @@
+package dev.mobilenetspark.model.weights;
+
+import dev.mobilenetspark.model.MobileNetModel;
+import dev.mobilenetspark.model.ModelFileException;
+import dev.mobilenetspark.model.image.TestImages;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.shade.jackson.databind.JsonNode;
+import org.nd4j.shade.jackson.databind.ObjectMapper;
+import org.nd4j.shade.jackson.databind.node.ArrayNode;
+import org.nd4j.shade.jackson.databind.node.ObjectNode;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Reading TensorFlow.js weights, and refusing what does not fit, naming the tensor or layer. */
+class TfjsImportTest {
+
+    private static final Path NSFW = Path.of("..", "data-samples", "models", "mobilenet_v2_nsfw");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path dir;
+
+    /** A copy of the nsfwjs model whose model.json has been changed by {@code edit}. */
+    private Path nsfwWith(Consumer<ObjectNode> edit) throws IOException {
+        try (Stream<Path> files = Files.list(NSFW)) {
+            for (Path f : files.toList()) {
+                Files.copy(f, dir.resolve(f.getFileName()));
+            }
+        }
+        ObjectNode model = (ObjectNode) JSON.readTree(dir.resolve("model.json").toFile());
+        edit.accept(model);
+        JSON.writeValue(dir.resolve("model.json").toFile(), model);
+        return dir;
+    }
+
+    private static ObjectNode weight(ObjectNode model, String name) {
+        for (JsonNode w : model.get("weightsManifest").get(0).get("weights")) {
+            if (w.get("name").asText().equals(name)) {
+                return (ObjectNode) w;
+            }
+        }
+        throw new IllegalArgumentException(name);
+    }
+
+    private static String refusal(Path model) {
+        return assertThrows(ModelFileException.class, () -> MobileNetModel.load(model)).getMessage();
+    }
+
+    @Test
+    void quantizedTensorsAreDequantizedInDoubleAndRoundedOnce() throws IOException {
+        TfjsWeights weights = TfjsWeights.read(NSFW.resolve("model.json"));
+        JsonNode spec = JSON.readTree(NSFW.resolve("model.json").toFile()).get("weightsManifest").get(0).get("weights").get(0);
+        assertEquals("Conv1/kernel", spec.get("name").asText());
+        int q = Files.readAllBytes(NSFW.resolve("group1-shard1of1"))[0] & 0xFF;
+        double scale = spec.get("quantization").get("scale").asDouble();
+        double min = spec.get("quantization").get("min").asDouble();
+        assertEquals((float) (q * scale + min), weights.get("Conv1/kernel").getFloat(0, 0, 0, 0));
+        assertArrayEquals(new long[] {3, 3, 3, 32}, weights.get("Conv1/kernel").shape());
+        assertEquals(266, weights.tensors().size());
+    }
+
+    @Test
+    void float16AndFloat32AndInt32ShardsAreRead() throws IOException {
+        ByteBuffer data = ByteBuffer.allocate(3 * 2 + 2 * 4 + 4).order(ByteOrder.LITTLE_ENDIAN);
+        data.putShort((short) 0x3C00).putShort((short) 0xC000).putShort((short) 0x0001);
+        data.putFloat(1.5f).putFloat(-0.25f);
+        data.putInt(7);
+        Files.write(dir.resolve("w.bin"), data.array());
+        Files.writeString(dir.resolve("x-weights_manifest.json"), "[{\"paths\": [\"w.bin\"], \"weights\": ["
+                + "{\"name\": \"h\", \"shape\": [3], \"dtype\": \"float32\", \"quantization\": {\"dtype\": \"float16\"}},"
+                + "{\"name\": \"f\", \"shape\": [1, 2], \"dtype\": \"float32\"},"
+                + "{\"name\": \"i\", \"shape\": [], \"dtype\": \"int32\"}]}]");
+        TfjsWeights weights = TfjsWeights.read(dir.resolve("x-weights_manifest.json"));
+        assertArrayEquals(new float[] {1, -2, 0x1p-24f}, weights.get("h").toFloatVector());
+        assertArrayEquals(new float[] {1.5f, -0.25f}, weights.get("f").toFloatVector());
+        assertEquals(7, weights.get("i").getFloat(0));
+        assertTrue(refusal(dir).endsWith("holds neither a Keras topology nor TF-Slim MobilenetV1 tensors"));
+    }
+
+    @Test
+    void aCutShardIsRefusedNamingTheFirstTensorThatDoesNotFit() throws IOException {
+        Path model = nsfwWith(m -> { });
+        byte[] shard = Files.readAllBytes(model.resolve("group1-shard1of1"));
+        Files.write(model.resolve("group1-shard1of1"), Arrays.copyOf(shard, shard.length - 3));
+        assertEquals("tensor 'expanded_conv_project_BN/moving_variance' needs 16 bytes but the shards of "
+                + model.resolve("model.json").toAbsolutePath() + " have only 13 left", refusal(model));
+    }
+
+    @Test
+    void aMissingShardIsNamed() throws IOException {
+        Path model = nsfwWith(m -> { });
+        Files.delete(model.resolve("group1-shard1of1"));
+        assertEquals("weights shard " + model.resolve("group1-shard1of1").toAbsolutePath() + " is missing", refusal(model));
+    }
+
+    @Test
+    void aWrongChannelCountIsRefusedWithTheLayersName() throws IOException {
+        Path model = nsfwWith(m -> {
+            ArrayNode shape = (ArrayNode) weight(m, "Conv1/kernel").get("shape");
+            shape.removeAll().add(3).add(3).add(32).add(3);
+        });
+        assertEquals("layer 'Conv1': Conv1/kernel has shape [3, 32, 3, 3] where "
+                + "v2 alpha=1.0 resolution=224 classes=5 head=256:relu,128:relu has [32, 3, 3, 3]", refusal(model));
+    }
+
+    @Test
+    void anUnknownLayerIsRefusedWithItsName() throws IOException {
+        Path model = nsfwWith(m -> {
+            ArrayNode layers = (ArrayNode) m.get("modelTopology").get("model_config").get("config").get("layers");
+            layers.insertObject(5).put("class_name", "Conv2DTranspose").putObject("config").put("name", "mystery");
+        });
+        assertEquals("Keras layer 'mystery' (Conv2DTranspose) has no counterpart in v2", refusal(model));
+
+        Path renamed = Files.createDirectories(dir.resolve("renamed"));
+        dir = renamed;
+        nsfwWith(m -> weight(m, "block_3_expand/kernel").put("name", "block_3_expander/kernel"));
+        assertEquals("the weights have no tensor 'block_3_expand/kernel'", refusal(renamed));
+    }
+
+    @Test
+    void theSidecarSetsPreprocessingAndLabelsAndRefusesUnknownKeys() throws IOException {
+        MobileNetModel model = MobileNetModel.load(NSFW);
+        assertEquals("zero-to-one", model.preprocessing().normalization().format());
+        assertEquals("Neutral", model.labels().name(2));
+        Path edited = nsfwWith(m -> { });
+        Files.writeString(edited.resolve(ModelSidecar.FILE_NAME), "preprocessing.normalisation=zero-to-one\n");
+        assertEquals(edited.resolve(ModelSidecar.FILE_NAME) + ": unknown key 'preprocessing.normalisation'",
+                refusal(edited));
+    }
+
+    @Test
+    void anImportedModelRoundTripsThroughTheModelFile() throws IOException {
+        MobileNetModel imported = MobileNetModel.load(NSFW);
+        Path file = dir.resolve("nsfw.mobilenet");
+        imported.save(file);
+        MobileNetModel loaded = MobileNetModel.load(file);
+        assertEquals(imported.config(), loaded.config());
+        assertEquals(imported.contentHash(), loaded.contentHash());
+        INDArray input = Nd4j.createFromArray(TestImages.golden("ski_coffee")).reshape(1, 224, 224, 3);
+        assertArrayEquals(imported.predict(input, 5).get(0).embedding(), loaded.predict(input, 5).get(0).embedding());
+    }
+}
