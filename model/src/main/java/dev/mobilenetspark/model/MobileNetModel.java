@@ -4,7 +4,7 @@ import dev.mobilenetspark.model.image.ImageDecoder;
 import dev.mobilenetspark.model.image.Preprocessing;
 import dev.mobilenetspark.model.image.Preprocessor;
 import dev.mobilenetspark.model.image.RgbImage;
-import dev.mobilenetspark.model.weights.TfjsModels;
+import dev.mobilenetspark.model.weights.ImportedModels;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -74,11 +74,11 @@ public final class MobileNetModel {
     }
 
     /**
-     * Reads a model: a model file written by {@link #save(Path)}, or TensorFlow.js weights (a
-     * directory or its model.json / weights manifest) imported into this project's builder.
+     * Reads a model: a model file written by {@link #save(Path)}, or trained weights imported
+     * into this project's builders (see {@link ImportedModels}).
      */
     public static MobileNetModel load(Path path) throws IOException {
-        return TfjsModels.isTfjs(path) ? TfjsModels.load(path) : ModelFile.read(path);
+        return ImportedModels.isImport(path) ? ImportedModels.load(path) : ModelFile.read(path);
     }
 
     /** Writes the network and its metadata as one file (see {@link ModelFile}). */

@@ -36,7 +36,7 @@ final class KerasImport {
     }
 
     /** The network the topology and {@code weights} describe, its weights loaded. */
-    static ImportedNetwork load(TfjsWeights weights, int sidecarResolution) throws ModelFileException {
+    static ImportedNetwork load(NamedWeights weights, int sidecarResolution) throws ModelFileException {
         JsonNode modelConfig = weights.topology().has("model_config") ? weights.topology().get("model_config") : weights.topology();
         JsonNode layers = modelConfig.path("config").path("layers");
         if (!layers.isArray() || layers.isEmpty()) {
@@ -79,14 +79,14 @@ final class KerasImport {
         return new ImportedNetwork(config, network);
     }
 
-    private static INDArray tensor(TfjsWeights weights, String layer, String weight,
+    private static INDArray tensor(NamedWeights weights, String layer, String weight,
                                                                 Set<String> used) throws ModelFileException {
         String name = layer + "/" + weight;
         used.add(name);
         return weights.get(name);
     }
 
-    private static MobileNetConfig configuration(JsonNode layers, TfjsWeights weights, int sidecarResolution)
+    private static MobileNetConfig configuration(JsonNode layers, NamedWeights weights, int sidecarResolution)
             throws ModelFileException {
         if (!weights.tensors().containsKey("block_16_project/kernel")) {
             throw new ModelFileException("the Keras model is not a MobileNetV2 with keras.applications layer names "

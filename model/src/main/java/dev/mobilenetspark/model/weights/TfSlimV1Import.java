@@ -32,11 +32,11 @@ final class TfSlimV1Import {
     }
 
     /** Whether {@code weights} hold a TF-Slim MobileNetV1 backbone. */
-    static boolean recognises(TfjsWeights weights) {
+    static boolean recognises(NamedWeights weights) {
         return weights.tensors().containsKey(PREFIX + "Conv2d_1_depthwise/depthwise_weights");
     }
 
-    static ImportedNetwork load(TfjsWeights weights, int sidecarResolution) throws ModelFileException {
+    static ImportedNetwork load(NamedWeights weights, int sidecarResolution) throws ModelFileException {
         String stem = PREFIX + (weights.tensors().containsKey(PREFIX + "Conv2d_0/weights") ? "Conv2d_0" : "Conv2d_0_pointwise");
         long stemFilters = weights.get(stem + "/weights").size(3);
         String logits = PREFIX + "Logits/Conv2d_1c_1x1/";
@@ -69,7 +69,7 @@ final class TfSlimV1Import {
     }
 
     /** One convolution and its BatchNorm, stored or folded. */
-    private static void unit(TfjsWeights weights, String scope, String kernelName, String ours, boolean full,
+    private static void unit(NamedWeights weights, String scope, String kernelName, String ours, boolean full,
                              ParamAssignment assignment, Set<String> used) throws ModelFileException {
         INDArray kernel = take(weights, scope + "/" + kernelName, used);
         assignment.set(ours, "W", full ? ParamAssignment.fromTensorFlowConvolution(kernel) : kernel, scope + "/" + kernelName);
@@ -91,7 +91,7 @@ final class TfSlimV1Import {
         assignment.set(bn, "var", take(weights, norm + "moving_variance", used), norm + "moving_variance");
     }
 
-    private static INDArray take(TfjsWeights weights, String name, Set<String> used) throws ModelFileException {
+    private static INDArray take(NamedWeights weights, String name, Set<String> used) throws ModelFileException {
         used.add(name);
         return weights.get(name);
     }

@@ -13,7 +13,6 @@ import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,19 +30,19 @@ import java.util.Map;
  * TensorFlow.js' own dequantization was reproduced by the reference outputs (in float32
  * arithmetic a V1 embedding moved by 1.7e-4).
  *
- * @param tensors  by name, in manifest order
- * @param topology the Keras model topology of a {@code model.json}; null for a standalone manifest
  */
-public record TfjsWeights(Map<String, INDArray> tensors, JsonNode topology) {
+public final class TfjsWeights {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    public TfjsWeights {
-        tensors = Collections.unmodifiableMap(new LinkedHashMap<>(tensors));
+    private TfjsWeights() {
     }
 
-    /** Reads {@code manifest} and the shards it lists. */
-    public static TfjsWeights read(Path manifest) throws IOException {
+    /**
+     * Reads {@code manifest} and the shards it lists; the topology is a {@code model.json}'s
+     * Keras model, null for a standalone manifest.
+     */
+    public static NamedWeights read(Path manifest) throws IOException {
         JsonNode root;
         try {
             root = JSON.readTree(manifest.toFile());
@@ -71,16 +70,7 @@ public record TfjsWeights(Map<String, INDArray> tensors, JsonNode topology) {
                         + " bytes more than its tensors need");
             }
         }
-        return new TfjsWeights(tensors, root.isArray() ? null : root.get("modelTopology"));
-    }
-
-    /** The tensor called {@code name}, or an error naming it and the file's kind of contents. */
-    public INDArray get(String name) throws ModelFileException {
-        INDArray t = tensors.get(name);
-        if (t == null) {
-            throw new ModelFileException("the weights have no tensor '" + name + "'");
-        }
-        return t;
+        return new NamedWeights(tensors, root.isArray() ? null : root.get("modelTopology"));
     }
 
     private static byte[] concatenate(Path dir, JsonNode paths) throws IOException {

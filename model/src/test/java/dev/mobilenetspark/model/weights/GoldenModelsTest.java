@@ -91,6 +91,24 @@ class GoldenModelsTest {
     }
 
     @Test
+    void nsfwV2FromAKerasH5FileMatchesTensorFlowJs() throws IOException {
+        // Written by make-nsfw-h5.py beside it from the same weights, as Keras' model.save does.
+        MobileNetModel h5 = MobileNetModel.load(Path.of("src/test/resources/keras-h5/nsfw-mobilenet_v2.h5"));
+        assertEquals(nsfw.config(), h5.config());
+        double probs = 0;
+        double embedding = 0;
+        for (String photo : photos) {
+            JsonNode expected = reference.get("outputs").get(photo);
+            Prediction p = h5.predict(goldenInput(photo), 5).get(0);
+            probs = Math.max(probs, maxDifference(floats(expected.get("probs")), probabilities(p)));
+            embedding = Math.max(embedding, maxDifference(floats(expected.get("embedding")), p.embedding()));
+        }
+        report("nsfw V2 from Keras HDF5, golden inputs", probs, embedding);
+        assertTrue(probs <= 1e-4, "probabilities differ by " + probs);
+        assertTrue(embedding <= 1e-4, "embeddings differ by " + embedding);
+    }
+
+    @Test
     void nsfwV2FromThePhotoFilesAgreesOnTheTopClass() {
         double probs = 0;
         for (String photo : photos) {

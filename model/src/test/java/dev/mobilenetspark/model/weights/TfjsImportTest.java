@@ -63,7 +63,7 @@ class TfjsImportTest {
 
     @Test
     void quantizedTensorsAreDequantizedInDoubleAndRoundedOnce() throws IOException {
-        TfjsWeights weights = TfjsWeights.read(NSFW.resolve("model.json"));
+        NamedWeights weights = TfjsWeights.read(NSFW.resolve("model.json"));
         JsonNode spec = JSON.readTree(NSFW.resolve("model.json").toFile()).get("weightsManifest").get(0).get("weights").get(0);
         assertEquals("Conv1/kernel", spec.get("name").asText());
         int q = Files.readAllBytes(NSFW.resolve("group1-shard1of1"))[0] & 0xFF;
@@ -85,7 +85,7 @@ class TfjsImportTest {
                 + "{\"name\": \"h\", \"shape\": [3], \"dtype\": \"float32\", \"quantization\": {\"dtype\": \"float16\"}},"
                 + "{\"name\": \"f\", \"shape\": [1, 2], \"dtype\": \"float32\"},"
                 + "{\"name\": \"i\", \"shape\": [], \"dtype\": \"int32\"}]}]");
-        TfjsWeights weights = TfjsWeights.read(dir.resolve("x-weights_manifest.json"));
+        NamedWeights weights = TfjsWeights.read(dir.resolve("x-weights_manifest.json"));
         assertArrayEquals(new float[] {1, -2, 0x1p-24f}, weights.get("h").toFloatVector());
         assertArrayEquals(new float[] {1.5f, -0.25f}, weights.get("f").toFloatVector());
         assertEquals(7, weights.get("i").getFloat(0));
