@@ -13,7 +13,9 @@ import java.util.stream.Stream;
  * Trained weights from elsewhere as {@link MobileNetModel}s of this project's builders:
  * TensorFlow.js models (a directory holding a {@code model.json} or one
  * {@code *weights_manifest.json}, or either file named directly, with its shards) and Keras
- * HDF5 files ({@code .h5}, {@code .hdf5}), each with an optional {@link ModelSidecar} beside it.
+ * HDF5 files ({@code .h5}, {@code .hdf5}), each with an optional {@link ModelSidecar} beside it;
+ * and DL4J ModelSerializer zips of networks with this project's layer names, whose sidecar
+ * must give the configuration ({@link Dl4jImport}).
  * A Keras topology is imported by {@link KerasImport}; a bare manifest of TF-Slim MobileNetV1
  * tensors by {@link TfSlimV1Import}.
  */
@@ -27,7 +29,7 @@ public final class ImportedModels {
 
     /** Whether {@code path} names weights to import rather than a model file of this project. */
     public static boolean isImport(Path path) {
-        return isKerasH5(path) || Files.isDirectory(path) || path.toString().endsWith(".json");
+        return isKerasH5(path) || Files.isDirectory(path) || path.toString().endsWith(".json") || Dl4jImport.recognises(path);
     }
 
     private static boolean isKerasH5(Path path) {
@@ -36,27 +38,28 @@ public final class ImportedModels {
     }
 
     public static MobileNetModel load(Path path) throws IOException {
-        Path file = isKerasH5(path) ? path : manifest(path);
-        NamedWeights weights = isKerasH5(path) ? KerasH5Weights.read(file) : TfjsWeights.read(file);
-        ModelSidecar sidecar = ModelSidecar.read(file.toAbsolutePath().getParent());
-        ImportedNetwork imported;
-        if (weights.topology() != null) {
-            imported = KerasImport.load(weights, sidecar.resolution());
-        } else if (TfSlimV1Import.recognises(weights)) {
-            imported = TfSlimV1Import.load(weights, sidecar.resolution());
-        } else {
-            throw new ModelFileException(file + " holds neither a Keras topology nor TF-Slim MobilenetV1 tensors");
+        Path file = Files.isDirectory(path) ? manifest(path) : path;
+        if (!Files.isRegularFile(file)) {
+            throw new ModelFileException("no model at " + path);
         }
+        ModelSidecar sidecar = ModelSidecar.read(file.toAbsolutePath().getParent());
+        ImportedNetwork imported = Dl4jImport.recognises(file) ? Dl4jImport.load(file, sidecar.config()) : named(file, sidecar);
         return MobileNetModel.of(imported.config(), sidecar.preprocessing(), sidecar.labels(), imported.network());
     }
 
-    private static Path manifest(Path path) throws IOException {
-        if (!Files.isDirectory(path)) {
-            if (!Files.isRegularFile(path)) {
-                throw new ModelFileException("no model at " + path);
-            }
-            return path;
+    private static ImportedNetwork named(Path file, ModelSidecar sidecar) throws IOException {
+        NamedWeights weights = isKerasH5(file) ? KerasH5Weights.read(file) : TfjsWeights.read(file);
+        if (weights.topology() != null) {
+            return KerasImport.load(weights, sidecar.resolution());
         }
+        if (TfSlimV1Import.recognises(weights)) {
+            return TfSlimV1Import.load(weights, sidecar.resolution());
+        }
+        throw new ModelFileException(file + " holds neither a Keras topology nor TF-Slim MobilenetV1 tensors");
+    }
+
+    /** The one TensorFlow.js manifest in directory {@code path}. */
+    private static Path manifest(Path path) throws IOException {
         if (Files.isRegularFile(path.resolve(MODEL_JSON))) {
             return path.resolve(MODEL_JSON);
         }

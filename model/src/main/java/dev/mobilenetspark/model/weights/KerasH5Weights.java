@@ -9,7 +9,6 @@ import org.nd4j.shade.jackson.databind.JsonNode;
 import org.nd4j.shade.jackson.databind.ObjectMapper;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -28,9 +27,6 @@ final class KerasH5Weights {
     }
 
     static NamedWeights read(Path file) throws IOException {
-        if (!Files.isRegularFile(file)) {
-            throw new ModelFileException("no Keras HDF5 file at " + file);
-        }
         try (Hdf5Archive archive = new Hdf5Archive(file.toString())) {
             if (!archive.hasAttribute("model_config")) {
                 throw new ModelFileException(file + " is a weights-only HDF5 file (no model_config); "

@@ -1,10 +1,19 @@
 package dev.mobilenetspark.model.weights;
 
+import dev.mobilenetspark.model.Labels;
+import dev.mobilenetspark.model.MobileNetBuilder;
+import dev.mobilenetspark.model.MobileNetConfig;
 import dev.mobilenetspark.model.MobileNetModel;
 import dev.mobilenetspark.model.ModelFileException;
+import dev.mobilenetspark.model.image.Preprocessing;
 import dev.mobilenetspark.model.image.TestImages;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.shade.jackson.databind.JsonNode;
@@ -18,6 +27,7 @@ import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Properties;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 
@@ -26,8 +36,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Reading TensorFlow.js weights, and refusing what does not fit, naming the tensor or layer. */
-class TfjsImportTest {
+/** Reading trained weights, and refusing what does not fit, naming the tensor or layer. */
+class ImportedModelsTest {
 
     private static final Path NSFW = Path.of("..", "data-samples", "models", "mobilenet_v2_nsfw");
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -153,5 +163,60 @@ class TfjsImportTest {
         assertEquals(imported.contentHash(), loaded.contentHash());
         INDArray input = Nd4j.createFromArray(TestImages.golden("ski_coffee")).reshape(1, 224, 224, 3);
         assertArrayEquals(imported.predict(input, 5).get(0).embedding(), loaded.predict(input, 5).get(0).embedding());
+    }
+
+    @Test
+    void aDl4jZipLoadsIntoTheNetworkItsSidecarDescribes() throws IOException {
+        MobileNetConfig config = MobileNetConfig.v1().withAlpha(0.25).withResolution(96).withClasses(3);
+        MobileNetModel original = MobileNetModel.create(config, Preprocessing.keras(), Labels.none(), 11);
+        Path zip = dir.resolve("fine-tuned.zip");
+        ModelSerializer.writeModel(original.network(), zip.toFile(), false);
+        assertEquals("a DL4J model needs a mobilenet.properties beside it with this project's configuration "
+                + "(model.arch, model.alpha, ...; see the README)", refusal(zip));
+
+        writeSidecar(config);
+        MobileNetModel loaded = MobileNetModel.load(zip);
+        assertEquals(config, loaded.config());
+        INDArray input = Nd4j.rand(DataType.FLOAT, 2, 96, 96, 3);
+        assertArrayEquals(original.predict(input, 3).get(1).embedding(), loaded.predict(input, 3).get(1).embedding());
+
+        writeSidecar(config.withAlpha(0.5));
+        assertTrue(refusal(zip).startsWith("layer 'conv1': DL4J parameter conv1/W has shape [8, 3, 3, 3] where v1 alpha=0.5"),
+                refusal(zip));
+    }
+
+    @Test
+    void aDl4jBatchNormStoringLog10StdIsConvertedToVariance() throws IOException {
+        MobileNetConfig config = MobileNetConfig.v1().withAlpha(0.25).withResolution(96).withClasses(0);
+        String json = MobileNetBuilder.configuration(config).toJson();
+        assertTrue(json.contains("\"useLogStd\" : false"), "DL4J's JSON spelling changed");
+        ComputationGraph logStd = new ComputationGraph(
+                ComputationGraphConfiguration.fromJson(json.replace("\"useLogStd\" : false", "\"useLogStd\" : true")));
+        logStd.init();
+        Nd4j.getRandom().setSeed(4);
+        for (Layer layer : logStd.getLayers()) {
+            if (layer.paramTable().containsKey("log10stdev")) {
+                long c = layer.getParam("log10stdev").length();
+                layer.setParam("log10stdev", Nd4j.rand(DataType.FLOAT, 1, c).subi(0.5).muli(0.4));
+                layer.setParam("mean", Nd4j.rand(DataType.FLOAT, 1, c).subi(0.5));
+            }
+        }
+        Path zip = dir.resolve("log-std.zip");
+        ModelSerializer.writeModel(logStd, zip.toFile(), false);
+        writeSidecar(config);
+        MobileNetModel loaded = MobileNetModel.load(zip);
+        INDArray input = Nd4j.rand(DataType.FLOAT, 2, 96, 96, 3);
+        INDArray expected = logStd.output(false, input)[0];
+        INDArray actual = Nd4j.createFromArray(loaded.predict(input, 1).get(0).embedding());
+        assertTrue(expected.getRow(0).equalsWithEps(actual, 1e-4 * Math.max(1, expected.amaxNumber().doubleValue())),
+                "embeddings differ by " + expected.getRow(0).sub(actual).amaxNumber() + " at scale " + expected.amaxNumber());
+    }
+
+    private void writeSidecar(MobileNetConfig config) throws IOException {
+        Properties props = new Properties();
+        config.store(props, "model.");
+        try (var out = Files.newBufferedWriter(dir.resolve(ModelSidecar.FILE_NAME))) {
+            props.store(out, null);
+        }
     }
 }
