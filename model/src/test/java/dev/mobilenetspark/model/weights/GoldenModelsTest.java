@@ -77,17 +77,7 @@ class GoldenModelsTest {
     @Test
     void nsfwV2FromTheExactInputsMatchesTensorFlowJs() {
         assertEquals("v2 alpha=1.0 resolution=224 classes=5 head=256:relu,128:relu", nsfw.config().summary());
-        double probs = 0;
-        double embedding = 0;
-        for (String photo : photos) {
-            JsonNode expected = reference.get("outputs").get(photo);
-            Prediction p = nsfw.predict(goldenInput(photo), 5).get(0);
-            probs = Math.max(probs, maxDifference(floats(expected.get("probs")), probabilities(p)));
-            embedding = Math.max(embedding, maxDifference(floats(expected.get("embedding")), p.embedding()));
-        }
-        report("nsfw V2, golden inputs", probs, embedding);
-        assertTrue(probs <= 1e-4, "probabilities differ by " + probs);
-        assertTrue(embedding <= 1e-4, "embeddings differ by " + embedding);
+        assertMatchesReferenceOnGoldenInputs(nsfw, "nsfw V2, golden inputs");
     }
 
     @Test
@@ -95,15 +85,19 @@ class GoldenModelsTest {
         // Written by make-nsfw-h5.py beside it from the same weights, as Keras' model.save does.
         MobileNetModel h5 = MobileNetModel.load(Path.of("src/test/resources/keras-h5/nsfw-mobilenet_v2.h5"));
         assertEquals(nsfw.config(), h5.config());
+        assertMatchesReferenceOnGoldenInputs(h5, "nsfw V2 from Keras HDF5, golden inputs");
+    }
+
+    private static void assertMatchesReferenceOnGoldenInputs(MobileNetModel model, String what) {
         double probs = 0;
         double embedding = 0;
         for (String photo : photos) {
             JsonNode expected = reference.get("outputs").get(photo);
-            Prediction p = h5.predict(goldenInput(photo), 5).get(0);
+            Prediction p = model.predict(goldenInput(photo), 5).get(0);
             probs = Math.max(probs, maxDifference(floats(expected.get("probs")), probabilities(p)));
             embedding = Math.max(embedding, maxDifference(floats(expected.get("embedding")), p.embedding()));
         }
-        report("nsfw V2 from Keras HDF5, golden inputs", probs, embedding);
+        report(what, probs, embedding);
         assertTrue(probs <= 1e-4, "probabilities differ by " + probs);
         assertTrue(embedding <= 1e-4, "embeddings differ by " + embedding);
     }
