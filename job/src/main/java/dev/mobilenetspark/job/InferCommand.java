@@ -85,6 +85,10 @@ final class InferCommand implements Callable<Integer> {
     @Option(names = "--max-file-bytes", defaultValue = "134217728", description = "Larger image files become read errors (default: ${DEFAULT-VALUE}).")
     long maxFileBytes;
 
+    @Option(names = "--max-error-fraction", defaultValue = "1.0", paramLabel = "F",
+            description = "Fail the job, writing nothing, when more than this fraction of rows fail (default: ${DEFAULT-VALUE}: never).")
+    double maxErrorFraction;
+
     @Option(names = "--conf-file", paramLabel = "FILE", description = "Options as a properties file (key = long option name).")
     java.nio.file.Path confFile;
 
@@ -100,6 +104,9 @@ final class InferCommand implements Callable<Integer> {
         positive("--top-k", topK);
         positive("--batch-size", batchSize);
         positive("--max-file-bytes", maxFileBytes);
+        if (!(maxErrorFraction >= 0 && maxErrorFraction <= 1)) {
+            throw new IllegalArgumentException("--max-error-fraction must be between 0 and 1, got " + maxErrorFraction);
+        }
         if (partitions < 0 || threads < 0) {
             throw new IllegalArgumentException("--partitions and --threads must be 0 or more");
         }
@@ -132,7 +139,8 @@ final class InferCommand implements Callable<Integer> {
                     }
                 }
             }
-            JobSummary summary = InferenceJob.run(spark.session(), inputSpec, target, settings, bytes.toByteArray());
+            JobSummary summary = InferenceJob.run(spark.session(), inputSpec, target, settings, bytes.toByteArray(),
+                    maxErrorFraction);
             System.out.print(summary.format());
             System.out.flush();
             return 0;

@@ -16,6 +16,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.sum;
+
 /**
  * The driver's side of a run: read -> decode -> batch -> infer on executors -> write.
  * The model's bytes are broadcast once; the per-image results are computed once, kept
@@ -26,8 +29,15 @@ final class InferenceJob {
     private InferenceJob() {
     }
 
+    /** Error rows quoted when the error budget is exceeded. */
+    private static final int QUOTED_ERRORS = 5;
+
+    /**
+     * Runs the job and writes its tables; throws {@link ErrorBudgetExceeded}, having written
+     * nothing, when more than {@code maxErrorFraction} of the rows failed.
+     */
     static JobSummary run(SparkSession spark, InputSpec input, OutputTarget target, JobSettings settings,
-                          byte[] modelBytes) {
+                          byte[] modelBytes, double maxErrorFraction) {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Broadcast<byte[]> model = jsc.broadcast(modelBytes);
         Broadcast<SerializableConfiguration> hadoopConf =
@@ -48,13 +58,20 @@ final class InferenceJob {
                     failed.put(r.getString(0), r.getLong(1));
                 }
             }
-            long labelled = read - failed.values().stream().mapToLong(Long::longValue).sum();
+            long failures = failed.values().stream().mapToLong(Long::longValue).sum();
+            if (read > 0 && (double) failures / read > maxErrorFraction) {
+                throw new ErrorBudgetExceeded(failures, read, maxErrorFraction, results.where(col("stage").isNotNull())
+                        .select("image_id", "stage", "error").limit(QUOTED_ERRORS).collectAsList());
+            }
+            Row duplicates = results.where(col("image_id").isNotNull()).groupBy("image_id").count()
+                    .where(col("count").gt(1)).agg(sum("count")).first();
+            long duplicateIds = duplicates.isNullAt(0) ? 0 : duplicates.getLong(0);
             List<String> written = new ArrayList<>();
             for (OutputTables.Table table : OutputTables.written(settings)) {
                 written.add(OutputTables.write(OutputTables.project(results, table, settings), table, target));
             }
             double seconds = (System.nanoTime() - start) / 1e9;
-            return new JobSummary(read, labelled, failed, loads.value(), startup, seconds, written);
+            return new JobSummary(read, read - failures, failed, duplicateIds, loads.value(), startup, seconds, written);
         } finally {
             results.unpersist();
             model.destroy();

@@ -16,6 +16,8 @@ import java.io.PrintWriter;
 public final class MobileNetCli implements Runnable {
 
     static final int BAD_ARGUMENT = 2;
+    /** More rows failed than --max-error-fraction allows; nothing was written. */
+    static final int TOO_MANY_ERRORS = 3;
 
     @CommandLine.Spec
     private CommandLine.Model.CommandSpec spec;
@@ -38,6 +40,10 @@ public final class MobileNetCli implements Runnable {
             if (e instanceof IllegalArgumentException) {
                 err.println("mobilenet-spark: " + e.getMessage());
                 return BAD_ARGUMENT;
+            }
+            if (e instanceof ErrorBudgetExceeded) {
+                err.println("mobilenet-spark: " + e.getMessage());
+                return TOO_MANY_ERRORS;
             }
             err.println("mobilenet-spark: " + e);
             return 1;

@@ -93,6 +93,9 @@ final class PartitionInference implements MapPartitionsFunction<Row, Row> {
                 String source = row.getString(1);
                 byte[] bytes;
                 try {
+                    if (id == null) {
+                        throw new IOException("the image id is null");
+                    }
                     bytes = bytesOf(row);
                 } catch (Exception e) {
                     ready.add(failure(id, source, Stage.READ, e));

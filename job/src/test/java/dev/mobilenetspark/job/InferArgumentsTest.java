@@ -50,6 +50,11 @@ class InferArgumentsTest {
         Path notAModel = Files.writeString(dir.resolve("model.zip"), "hello");
         refused(notAModel + " is not a mobilenet-spark model file: it is not a zip archive",
                 "infer", "--input", photos, "--output", out, "--model", notAModel.toString());
+        Path emptyDir = Files.createDirectories(dir.resolve("no-model"));
+        refused(emptyDir + " holds no TensorFlow.js manifests (model.json or *weights_manifest.json); name the one to load",
+                "infer", "--input", photos, "--output", out, "--model", emptyDir.toString());
+        refused("--max-error-fraction must be between 0 and 1, got 1.5",
+                "infer", "--input", photos, "--output", out, "--max-error-fraction", "1.5");
         refused("give exactly one of --output DIR and --output-table-prefix DB.NAME", "infer", "--input", photos);
         refused("unknown format 'csv': expected one of parquet, orc, json",
                 "infer", "--input", photos, "--output", out, "--format", "csv");

@@ -190,6 +190,41 @@ class InferJobTest {
     }
 
     @Test
+    void duplicateIdsAreAllWrittenAndANullIdIsAnError() throws IOException {
+        byte[] photo = Files.readAllBytes(SamplePhotos.list().get(0));
+        StructType schema = new StructType().add("id", DataTypes.StringType).add("image", DataTypes.BinaryType);
+        Path input = dir.resolve("ids");
+        spark.createDataFrame(List.of(RowFactory.create("a", photo), RowFactory.create("a", photo),
+                RowFactory.create(null, photo), RowFactory.create("b", photo)), schema).write().parquet(input.toString());
+        Path out = dir.resolve("out-ids");
+        CliRun run = infer(out, "--input", input.toString());
+        assertTrue(run.out().contains("duplicate ids  2"), run.out());
+        assertTrue(run.lastLine().startsWith("SUMMARY read=4 labelled=3 failed=1 "), run.lastLine());
+        assertEquals(List.of("a", "a", "b"), table(out, "labels").select("image_id").as(org.apache.spark.sql.Encoders.STRING())
+                .collectAsList().stream().sorted().toList());
+        Row error = table(out, "errors").first();
+        assertTrue(error.isNullAt(0));
+        assertEquals("read", error.getString(2));
+        assertEquals("the image id is null", error.getString(3));
+    }
+
+    @Test
+    void overTheErrorBudgetTheJobFailsAndWritesNothing() {
+        Path out = dir.resolve("out-budget");
+        CliRun run = CliRun.of("infer", "--input", images.toString(), "--output", out.toString(), "--alpha", "0.25",
+                "--resolution", "128", "--classes", "10", "--max-error-fraction", "0.2");
+        assertEquals(MobileNetCli.TOO_MANY_ERRORS, run.exit(), run.err());
+        assertTrue(run.err().startsWith("mobilenet-spark: 2 of 9 rows failed (22.2%), over --max-error-fraction 0.2; "
+                + "no table was written. First errors: file:"), run.err());
+        assertTrue(run.err().contains("(decode): truncated JPEG"), run.err());
+        assertFalse(Files.exists(out));
+
+        assertEquals(0, CliRun.of("infer", "--input", images.toString(), "--output", out.toString(), "--alpha", "0.25",
+                "--resolution", "128", "--classes", "10", "--max-error-fraction", "0.25").exit());
+        assertTrue(Files.exists(out.resolve("labels")));
+    }
+
+    @Test
     void oneModelLoadPerJvmAcrossManyPartitions() {
         AtomicInteger tasks = new AtomicInteger();
         SparkListener listener = new SparkListener() {
