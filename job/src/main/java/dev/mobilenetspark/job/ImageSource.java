@@ -2,13 +2,20 @@ package dev.mobilenetspark.job;
 
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.execution.datasources.HadoopFsRelation;
+import org.apache.spark.sql.execution.datasources.LogicalRelation;
+import org.apache.spark.sql.execution.datasources.PartitioningAwareFileIndex;
 import org.apache.spark.sql.types.BinaryType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
 import java.util.Arrays;
+import java.util.List;
+
+import scala.jdk.javaapi.CollectionConverters;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
@@ -46,8 +53,32 @@ final class ImageSource {
         if (spec.pathGlobFilter() != null) {
             reader = reader.option("pathGlobFilter", spec.pathGlobFilter());
         }
-        return reader.load(spec.input()).select(col("path").as("image_id"), col("path").as("source"),
+        Dataset<Row> files = reader.load(spec.input());
+        Dataset<Row> listed = files.select(col("path"));
+        List<Row> empty = emptyFiles(files);
+        if (!empty.isEmpty()) {
+            listed = listed.union(spark.createDataFrame(empty, new StructType().add("path", DataTypes.StringType)));
+        }
+        return listed.select(col("path").as("image_id"), col("path").as("source"),
                 lit(null).cast(DataTypes.BinaryType).as("image"), col("path"));
+    }
+
+    /**
+     * The zero-byte files of a file source. Spark's file scan leaves them out (SPARK-26161), but
+     * an empty image is still an input row: it must become an error row, not vanish. They are
+     * read from the source's file index, which the driver has listed already, so nothing is
+     * listed twice; a source without one (none of Spark's file sources) has none to add.
+     */
+    static List<Row> emptyFiles(Dataset<Row> files) {
+        if (files.queryExecution().analyzed() instanceof LogicalRelation relation
+                && relation.relation() instanceof HadoopFsRelation fs
+                && fs.location() instanceof PartitioningAwareFileIndex index) {
+            return CollectionConverters.asJava(index.allFiles()).stream()
+                    .filter(status -> status.getLen() == 0)
+                    .map(status -> RowFactory.create(status.getPath().toString()))
+                    .toList();
+        }
+        return List.of();
     }
 
     private static Dataset<Row> columns(Dataset<Row> table, InputSpec spec, String source) {

@@ -1,0 +1,34 @@
+package dev.mobilenetspark.model.image;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Every case of the bad-input corpus meets its documented outcome in decoding and preprocessing. */
+class BadInputsTest {
+
+    private static final ImageDecoder DECODER = new ImageDecoder(Preprocessing.keras());
+    private static final Preprocessor PREPROCESSOR = new Preprocessor(Preprocessing.keras(), 128);
+
+    static List<BadInputs.Case> cases() {
+        return BadInputs.all();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void outcomeAsDocumented(BadInputs.Case input) {
+        if (input.labelled()) {
+            RgbImage image = DECODER.decode(input.bytes(), PREPROCESSOR.requiredShortSide());
+            assertArrayEquals(new long[] {1, 128, 128, 3}, PREPROCESSOR.toBatch(List.of(image)).shape());
+        } else {
+            ImageDecodeException e = assertThrows(ImageDecodeException.class,
+                    () -> DECODER.decode(input.bytes(), PREPROCESSOR.requiredShortSide()));
+            assertTrue(e.getMessage().contains(input.messagePart()), e.getMessage());
+        }
+    }
+}
