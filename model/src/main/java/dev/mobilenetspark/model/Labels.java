@@ -36,8 +36,19 @@ public final class Labels {
         return new Labels(names);
     }
 
-    /** Reads a labels file; a trailing empty line is allowed, an empty line inside is not. */
+    /** Larger labels files are refused: 16 MB holds a million long class names. */
+    public static final long MAX_FILE_BYTES = 16L << 20;
+
+    /**
+     * Reads a labels file of at most {@link #MAX_FILE_BYTES}; a trailing empty line is allowed,
+     * an empty line inside is not.
+     */
     public static Labels read(Path file) throws IOException {
+        long size = Files.size(file);
+        if (size > MAX_FILE_BYTES) {
+            throw new IllegalArgumentException("labels file " + file + " has " + size + " bytes, over the limit of "
+                    + MAX_FILE_BYTES);
+        }
         return parse(Files.readAllBytes(file), file.toString());
     }
 

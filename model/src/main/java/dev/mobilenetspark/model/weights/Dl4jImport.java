@@ -10,8 +10,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.zip.ZipFile;
 
 /**
@@ -26,6 +30,10 @@ final class Dl4jImport {
 
     private static final String LOG_STD = "log10stdev";
 
+    /** The packages whose classes a configuration may name: DL4J's, ND4J's and this project's. */
+    private static final List<String> ALLOWED_PACKAGES = List.of("org.deeplearning4j.", "org.nd4j.", "dev.mobilenetspark.");
+    private static final Pattern CLASS_NAME = Pattern.compile("\"@class\"\\s*:\\s*\"([^\"]*)\"");
+
     private Dl4jImport() {
     }
 
@@ -39,6 +47,7 @@ final class Dl4jImport {
     }
 
     static ImportedNetwork load(Path file, MobileNetConfig config) throws IOException {
+        checkClasses(file);
         ComputationGraph source;
         try {
             source = ModelSerializer.restoreComputationGraph(file.toFile(), false);
@@ -57,5 +66,25 @@ final class Dl4jImport {
         }
         assignment.apply();
         return new ImportedNetwork(config, network);
+    }
+
+    /**
+     * DL4J's configuration JSON names the classes Jackson instantiates; refuse any outside the
+     * allowed packages before DL4J reads it.
+     */
+    private static void checkClasses(Path file) throws IOException {
+        String json;
+        try (ZipFile zip = new ZipFile(file.toFile())) {
+            json = new String(zip.getInputStream(zip.getEntry(ModelSerializer.CONFIGURATION_JSON)).readAllBytes(),
+                    StandardCharsets.UTF_8);
+        }
+        Matcher m = CLASS_NAME.matcher(json);
+        while (m.find()) {
+            String name = m.group(1);
+            if (ALLOWED_PACKAGES.stream().noneMatch(name::startsWith)) {
+                throw new ModelFileException(file + " names the class " + name + " in its configuration; only DL4J's, "
+                        + "ND4J's and this project's classes are allowed");
+            }
+        }
     }
 }

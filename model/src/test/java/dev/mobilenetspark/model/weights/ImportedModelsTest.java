@@ -24,10 +24,15 @@ import org.nd4j.shade.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.Properties;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
+import java.util.zip.ZipOutputStream;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 
@@ -180,6 +185,11 @@ class ImportedModelsTest {
         INDArray input = Nd4j.rand(DataType.FLOAT, 2, 96, 96, 3);
         assertArrayEquals(original.predict(input, 3).get(1).embedding(), loaded.predict(input, 3).get(1).embedding());
 
+        Path foreign = dir.resolve("foreign.zip");
+        copyZipReplacing(zip, foreign, "org.nd4j.linalg.activations.impl.ActivationIdentity", "java.lang.ProcessBuilder");
+        assertEquals(foreign + " names the class java.lang.ProcessBuilder in its configuration; only DL4J's, ND4J's and "
+                + "this project's classes are allowed", refusal(foreign));
+
         writeSidecar(config.withAlpha(0.5));
         assertTrue(refusal(zip).startsWith("layer 'conv1': DL4J parameter conv1/W has shape [8, 3, 3, 3] where v1 alpha=0.5"),
                 refusal(zip));
@@ -210,6 +220,23 @@ class ImportedModelsTest {
         INDArray actual = Nd4j.createFromArray(loaded.predict(input, 1).get(0).embedding());
         assertTrue(expected.getRow(0).equalsWithEps(actual, 1e-4 * Math.max(1, expected.amaxNumber().doubleValue())),
                 "embeddings differ by " + expected.getRow(0).sub(actual).amaxNumber() + " at scale " + expected.amaxNumber());
+    }
+
+    /** A copy of a DL4J zip whose configuration has {@code from} replaced by {@code to}. */
+    private static void copyZipReplacing(Path zip, Path copy, String from, String to) throws IOException {
+        try (ZipFile in = new ZipFile(zip.toFile()); ZipOutputStream out = new ZipOutputStream(Files.newOutputStream(copy))) {
+            for (ZipEntry entry : Collections.list(in.entries())) {
+                byte[] bytes = in.getInputStream(entry).readAllBytes();
+                if (entry.getName().equals(ModelSerializer.CONFIGURATION_JSON)) {
+                    String json = new String(bytes, StandardCharsets.UTF_8);
+                    assertTrue(json.contains("\"@class\" : \"" + from + "\""), "DL4J's JSON names its classes so");
+                    bytes = json.replace(from, to).getBytes(StandardCharsets.UTF_8);
+                }
+                out.putNextEntry(new ZipEntry(entry.getName()));
+                out.write(bytes);
+                out.closeEntry();
+            }
+        }
     }
 
     private void writeSidecar(MobileNetConfig config) throws IOException {
