@@ -76,6 +76,10 @@ final class InferCommand implements Callable<Integer> {
             description = "errorifexists, overwrite or append (default: ${DEFAULT-VALUE}: never replace data).")
     String mode;
 
+    @Option(names = "--skip-existing", defaultValue = "false", fallbackValue = "true", arity = "0..1",
+            description = "With --mode append: skip input rows whose image_id the output already has for this model.")
+    boolean skipExisting;
+
     @Option(names = "--partitions", defaultValue = "0", description = "Repartition the input to this many partitions; 0 keeps it (default).")
     int partitions;
 
@@ -100,7 +104,7 @@ final class InferCommand implements Callable<Integer> {
         if (defaults != null) {
             defaults.checkKeys(spec);
         }
-        OutputTarget target = new OutputTarget(output, outputTablePrefix, format, mode);
+        OutputTarget target = new OutputTarget(output, outputTablePrefix, format, mode, skipExisting);
         positive("--top-k", topK);
         positive("--batch-size", batchSize);
         positive("--max-file-bytes", maxFileBytes);

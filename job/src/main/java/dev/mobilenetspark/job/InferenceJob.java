@@ -10,8 +10,8 @@ import org.apache.spark.storage.StorageLevel;
 import org.apache.spark.util.LongAccumulator;
 import org.apache.spark.util.SerializableConfiguration;
 
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -37,7 +37,7 @@ final class InferenceJob {
      * nothing, when more than {@code maxErrorFraction} of the rows failed.
      */
     static JobSummary run(SparkSession spark, InputSpec input, OutputTarget target, JobSettings settings,
-                          byte[] modelBytes, double maxErrorFraction) {
+                          byte[] modelBytes, double maxErrorFraction) throws IOException {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Broadcast<byte[]> model = jsc.broadcast(modelBytes);
         Broadcast<SerializableConfiguration> hadoopConf =
@@ -46,7 +46,14 @@ final class InferenceJob {
 
         double startup = (System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime()) / 1000.0;
         long start = System.nanoTime();
-        Dataset<Row> results = ImageSource.read(spark, input)
+        Dataset<Row> rows = ImageSource.read(spark, input);
+        long skipped = 0;
+        if (target.skipExisting()) {
+            long all = rows.count();
+            rows = OutputTables.withoutDone(spark, rows, settings, target);
+            skipped = all - rows.count();
+        }
+        Dataset<Row> results = rows
                 .mapPartitions(new PartitionInference(settings, model, hadoopConf, loads), Encoders.row(OutputTables.RESULT))
                 .persist(StorageLevel.MEMORY_AND_DISK());
         try {
@@ -66,12 +73,10 @@ final class InferenceJob {
             Row duplicates = results.where(col("image_id").isNotNull()).groupBy("image_id").count()
                     .where(col("count").gt(1)).agg(sum("count")).first();
             long duplicateIds = duplicates.isNullAt(0) ? 0 : duplicates.getLong(0);
-            List<String> written = new ArrayList<>();
-            for (OutputTables.Table table : OutputTables.written(settings)) {
-                written.add(OutputTables.write(OutputTables.project(results, table, settings), table, target));
-            }
+            List<String> written = OutputTables.writeAll(results, settings, target);
             double seconds = (System.nanoTime() - start) / 1e9;
-            return new JobSummary(read, read - failures, failed, duplicateIds, loads.value(), startup, seconds, written);
+            return new JobSummary(read, read - failures, failed, duplicateIds, skipped, loads.value(), startup, seconds,
+                    written);
         } finally {
             results.unpersist();
             model.destroy();

@@ -11,12 +11,13 @@ import java.util.Map;
  * @param labelled      rows that got results (labels or embeddings)
  * @param failedByStage error rows per stage (read, decode, preprocess, infer)
  * @param duplicateIds  rows whose image_id another row has too (all are processed and written)
+ * @param skipped       input rows left out by --skip-existing: the output already had them
  * @param modelLoads    models materialised on executors
  * @param startupSeconds from JVM start to the first read
  * @param runSeconds    from the first read to the last table written
  * @param written       where each table went, in writing order
  */
-record JobSummary(long read, long labelled, Map<String, Long> failedByStage, long duplicateIds, long modelLoads,
+record JobSummary(long read, long labelled, Map<String, Long> failedByStage, long duplicateIds, long skipped, long modelLoads,
                   double startupSeconds, double runSeconds, List<String> written) {
 
     long failed() {
@@ -34,6 +35,9 @@ record JobSummary(long read, long labelled, Map<String, Long> failedByStage, lon
         row(sb, "failed", Long.toString(failed()));
         failedByStage.forEach((stage, n) -> row(sb, "  at " + stage, Long.toString(n)));
         row(sb, "duplicate ids", Long.toString(duplicateIds));
+        if (skipped > 0) {
+            row(sb, "skipped (done)", Long.toString(skipped));
+        }
         row(sb, "model loads", Long.toString(modelLoads));
         row(sb, "startup", String.format(Locale.ROOT, "%.1f s", startupSeconds));
         row(sb, "wall time", String.format(Locale.ROOT, "%.1f s", runSeconds));

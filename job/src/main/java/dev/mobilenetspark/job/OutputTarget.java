@@ -4,9 +4,11 @@ import java.util.List;
 
 /**
  * Where the tables go: under a directory ({@code DIR/labels}, ...) or into the session's
- * catalog ({@code DB.NAME_labels}, ...), in which format and with which save mode.
+ * catalog ({@code DB.NAME_labels}, ...), in which format and with which save mode; with
+ * {@code skipExisting} (append only), input rows already in the output for the same model are
+ * not processed again.
  */
-record OutputTarget(String directory, String tablePrefix, String format, String mode) {
+record OutputTarget(String directory, String tablePrefix, String format, String mode, boolean skipExisting) {
 
     static final List<String> FORMATS = List.of("parquet", "orc", "json");
     static final List<String> MODES = List.of("errorifexists", "overwrite", "append");
@@ -20,6 +22,9 @@ record OutputTarget(String directory, String tablePrefix, String format, String 
         }
         if (!MODES.contains(mode)) {
             throw new IllegalArgumentException("unknown mode '" + mode + "': expected one of " + String.join(", ", MODES));
+        }
+        if (skipExisting && !mode.equals("append")) {
+            throw new IllegalArgumentException("--skip-existing needs --mode append");
         }
     }
 

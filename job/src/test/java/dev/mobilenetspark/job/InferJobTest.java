@@ -293,6 +293,51 @@ class InferJobTest {
     }
 
     @Test
+    void aRerunWithSkipExistingProcessesOnlyWhatIsNotInTheOutputYet() throws IOException {
+        Path input = Files.createDirectories(dir.resolve("backfill"));
+        List<Path> photos = SamplePhotos.list();
+        for (Path photo : photos.subList(0, 4)) {
+            Files.copy(photo, input.resolve(photo.getFileName()));
+        }
+        Files.writeString(input.resolve("broken.jpg"), "not an image");
+        Path out = dir.resolve("out-backfill");
+        String[] append = {"--input", input.toString(), "--mode", "append", "--skip-existing"};
+        assertTrue(infer(out, append).lastLine().startsWith("SUMMARY read=5 labelled=4 failed=1 "));
+
+        CliRun again = infer(out, append);
+        assertTrue(again.lastLine().startsWith("SUMMARY read=0 labelled=0 failed=0 "), again.lastLine());
+        assertTrue(again.out().contains("skipped (done) 5"), again.out());
+
+        for (Path photo : photos.subList(4, photos.size())) {
+            Files.copy(photo, input.resolve(photo.getFileName()));
+        }
+        assertTrue(infer(out, append).lastLine().startsWith("SUMMARY read=3 labelled=3 failed=0 "));
+        Dataset<Row> labels = table(out, "labels");
+        assertEquals(7, labels.count());
+        assertEquals(7, labels.select("image_id").distinct().count());
+        assertEquals(1, table(out, "errors").count());
+
+        CliRun otherModel = infer(out, "--input", input.toString(), "--mode", "append", "--skip-existing", "--seed", "99");
+        assertTrue(otherModel.lastLine().startsWith("SUMMARY read=8 "), "another model_id redoes everything: "
+                + otherModel.lastLine());
+        assertEquals(2, CliRun.of("infer", "--input", input.toString(), "--output", out.toString(), "--skip-existing").exit());
+    }
+
+    @Test
+    void overwriteReplacesTheWholeOutputAndLeavesNoStagingBehind() throws IOException {
+        Path out = dir.resolve("out-overwrite");
+        infer(out, "--input", images.toString());
+        assertTrue(Files.exists(out.resolve("embeddings")));
+        infer(out, "--input", parquet.toString(), "--mode", "overwrite", "--no-embeddings");
+        assertFalse(Files.exists(out.resolve("embeddings")), "the previous run's embeddings are replaced too");
+        assertEquals(List.of("1", "2", "3", "4", "5", "6", "7"), table(out, "labels").select("image_id")
+                .as(org.apache.spark.sql.Encoders.STRING()).collectAsList().stream().sorted().toList());
+        try (var files = Files.list(out)) {
+            assertEquals(List.of("errors", "labels"), files.map(p -> p.getFileName().toString()).sorted().toList());
+        }
+    }
+
+    @Test
     void overwriteReplacesAndAppendAdds() {
         Path out = dir.resolve("out-modes");
         infer(out, "--input", images.toString(), "--format", "json");
