@@ -19,15 +19,14 @@ import java.util.List;
 /**
  * The one inference entry point: a network with its configuration, preprocessing and labels,
  * loaded once and reused for every batch. One forward pass yields both the top-k classes and the
- * embedding of each image. It runs a copy of the network with BatchNorm folded into the
- * convolutions, made once here: the same function at about three times the speed of DL4J's
- * BatchNorm layers.
+ * embedding of each image. It runs the network with BatchNorm folded into the convolutions
+ * ({@link BatchNormFolding}) as a plan of direct native ops ({@link FastNetwork}), both made once
+ * here; the DL4J graph stays the definition that is saved, costed and compared against.
  *
- * <p>Thread-safety: safe to share. DL4J networks are not safe to call from several threads at
- * once ({@code ComputationGraph.output(List, ...)} is not synchronized), so every forward pass
- * goes through the synchronized {@code output(boolean, INDArray...)}: concurrent callers are
- * served one batch at a time, each pass using ND4J's own threads. Share one instance per JVM
- * rather than one per thread: copies multiply memory and oversubscribe the cores.
+ * <p>Thread-safety: safe to share. The plan reuses its buffers, so forward passes are
+ * serialised: concurrent callers are served one batch at a time, each pass using ND4J's own
+ * threads. Share one instance per JVM rather than one per thread: copies multiply memory and
+ * oversubscribe the cores.
  */
 public final class MobileNetModel {
 
@@ -35,7 +34,7 @@ public final class MobileNetModel {
     private final Preprocessing preprocessing;
     private final Labels labels;
     private final ComputationGraph network;
-    private final ComputationGraph inference;
+    private final FastNetwork inference;
     private final String contentHash;
     private final ImageDecoder decoder;
     private final Preprocessor preprocessor;
@@ -47,7 +46,8 @@ public final class MobileNetModel {
         this.preprocessing = preprocessing;
         this.labels = labels;
         this.network = network;
-        this.inference = BatchNormFolding.fold(config, network);
+        int r = config.resolution();
+        this.inference = new FastNetwork(BatchNormFolding.fold(config, network), InputType.convolutional(r, r, 3, CNN2DFormat.NHWC));
         this.contentHash = contentHash;
         this.decoder = new ImageDecoder(preprocessing);
         this.preprocessor = new Preprocessor(preprocessing, config.resolution());
@@ -119,7 +119,10 @@ public final class MobileNetModel {
         if (topK < 1) {
             throw new IllegalArgumentException("top-k must be at least 1, got " + topK);
         }
-        INDArray[] outputs = inference.output(false, batch);
+        INDArray[] outputs;
+        synchronized (inference) {
+            outputs = inference.output(batch);
+        }
         INDArray embeddings = outputs[config.hasClassifier() ? 1 : 0];
         int n = (int) batch.size(0);
         List<Prediction> predictions = new ArrayList<>(n);

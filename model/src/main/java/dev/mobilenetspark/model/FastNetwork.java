@@ -1,0 +1,188 @@
+package dev.mobilenetspark.model;
+
+import dev.mobilenetspark.model.layers.ChannelScaleVertex;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
+import org.deeplearning4j.nn.conf.graph.GraphVertex;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
+import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
+import org.deeplearning4j.nn.conf.layers.Layer;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
+import org.deeplearning4j.nn.conf.layers.ZeroPaddingLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.graph.util.GraphIndices;
+import org.nd4j.enums.WeightsFormat;
+import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.layers.convolution.Conv2D;
+import org.nd4j.linalg.api.ops.impl.layers.convolution.DepthwiseConv2D;
+import org.nd4j.linalg.api.ops.impl.layers.convolution.config.Conv2DConfig;
+import org.nd4j.linalg.api.ops.impl.layers.convolution.config.PaddingMode;
+import org.nd4j.linalg.factory.Broadcast;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The forward pass of a BatchNorm-folded network (the builder's conv + bias form) as direct
+ * ND4J native ops on NHWC buffers, derived once from the DL4J graph, which stays the one
+ * definition of the network. Per step: oneDNN convolutions with the bias fused (1x1 ones
+ * included: stock DL4J M2.1 runs those through im2col and OpenBLAS), the layer's own
+ * activation applied in place, residual adds and squeeze-and-excite scaling into preallocated
+ * outputs, dense layers as one gemm. Output buffers are allocated once per batch size and
+ * reused; the arrays returned are copies.
+ *
+ * <p>Not thread-safe on its own: {@link MobileNetModel} serialises calls.
+ */
+final class FastNetwork {
+
+    /** One vertex of the plan: computes its output buffer from its inputs' buffers. */
+    private interface Step {
+        void run(INDArray[] in, INDArray out);
+    }
+
+    private record Planned(String name, String[] inputs, long[] shape, Step step) { }
+
+    private final List<Planned> plan = new ArrayList<>();
+    private final String[] outputs;
+    private int batch = -1;
+    private final Map<String, INDArray> buffers = new HashMap<>();
+
+    /** Plans {@code network} (folded: no BatchNorm or activation layers) for NHWC inputs of {@code input}'s shape. */
+    FastNetwork(ComputationGraph network, InputType input) {
+        ComputationGraphConfiguration conf = network.getConfiguration();
+        Map<String, InputType> types = conf.getLayerActivationTypes(input);
+        GraphIndices indices = network.calculateIndices();
+        for (int index : indices.getTopologicalSortOrder()) {
+            String name = indices.getIdxToName().get(index);
+            GraphVertex vertex = conf.getVertices().get(name);
+            if (vertex == null) {
+                continue;
+            }
+            String[] inputs = conf.getVertexInputs().get(name).toArray(String[]::new);
+            plan.add(new Planned(name, inputs, shape(types.get(name)), step(network, name, vertex)));
+        }
+        outputs = conf.getNetworkOutputs().toArray(String[]::new);
+    }
+
+    /** Runs the network on an NHWC batch; returns the graph's outputs, in the graph's order. */
+    INDArray[] output(INDArray input) {
+        int n = (int) input.size(0);
+        if (n != batch) {
+            allocate(n);
+        }
+        buffers.put(MobileNetBuilder.INPUT, input);
+        for (Planned p : plan) {
+            INDArray[] in = new INDArray[p.inputs().length];
+            for (int i = 0; i < in.length; i++) {
+                in[i] = buffers.get(p.inputs()[i]);
+            }
+            p.step().run(in, buffers.get(p.name()));
+        }
+        return Arrays.stream(outputs).map(o -> buffers.get(o).dup()).toArray(INDArray[]::new);
+    }
+
+    private void allocate(int n) {
+        buffers.clear();
+        for (Planned p : plan) {
+            long[] shape = p.shape().clone();
+            shape[0] = n;
+            // Zeros, not uninitialised: a padding step only ever writes the interior.
+            buffers.put(p.name(), Nd4j.zeros(DataType.FLOAT, shape));
+        }
+        batch = n;
+    }
+
+    /** [1, H, W, C] or [1, size]; the batch dimension is set when buffers are allocated. */
+    private static long[] shape(InputType type) {
+        if (type instanceof InputType.InputTypeConvolutional c) {
+            return new long[] {1, c.getHeight(), c.getWidth(), c.getChannels()};
+        }
+        if (type instanceof InputType.InputTypeFeedForward f) {
+            return new long[] {1, f.getSize()};
+        }
+        throw new IllegalArgumentException("no fast path for activations of type " + type);
+    }
+
+    private static Step step(ComputationGraph network, String name, GraphVertex vertex) {
+        if (vertex instanceof ElementWiseVertex e && e.getOp() == ElementWiseVertex.Op.Add) {
+            return (in, out) -> in[0].add(in[1], out);
+        }
+        if (vertex instanceof ChannelScaleVertex) {
+            return (in, out) -> Broadcast.mul(in[0], in[1], out, 0, 3);
+        }
+        if (!(vertex instanceof LayerVertex lv)) {
+            throw new IllegalArgumentException("no fast path for vertex " + name + " (" + vertex + ")");
+        }
+        Layer layer = lv.getLayerConf().getLayer();
+        org.deeplearning4j.nn.api.Layer params = network.getLayer(name);
+        if (layer instanceof DepthwiseConvolution2D dw) {
+            INDArray weights = params.getParam("W");
+            INDArray bias = params.getParam("b").reshape(-1);
+            Conv2DConfig config = convolution(dw);
+            IActivation activation = dw.getActivationFn();
+            return (in, out) -> {
+                Nd4j.exec(new DepthwiseConv2D(in[0], weights, bias, out, config));
+                activation.getActivation(out, false);
+            };
+        }
+        if (layer instanceof ConvolutionLayer c) {
+            // DL4J keeps [out, in, kH, kW]; oneDNN takes [kH, kW, in, out] without a reorder per call.
+            INDArray weights = params.getParam("W").permute(2, 3, 1, 0).dup('c');
+            INDArray bias = params.getParam("b").reshape(-1);
+            Conv2DConfig config = convolution(c);
+            IActivation activation = c.getActivationFn();
+            return (in, out) -> {
+                Nd4j.exec(new Conv2D(in[0], weights, bias, out, config));
+                activation.getActivation(out, false);
+            };
+        }
+        if (layer instanceof ZeroPaddingLayer z) {
+            int[] pad = z.getPadding();
+            return (in, out) -> out.get(NDArrayIndex.all(),
+                    NDArrayIndex.interval(pad[0], pad[0] + in[0].size(1)),
+                    NDArrayIndex.interval(pad[2], pad[2] + in[0].size(2)),
+                    NDArrayIndex.all()).assign(in[0]);
+        }
+        if (layer instanceof GlobalPoolingLayer g && g.getPoolingType() == PoolingType.AVG) {
+            return (in, out) -> in[0].mean(out, 1, 2);
+        }
+        if (layer instanceof FeedForwardLayer f) {
+            INDArray weights = params.getParam("W");
+            INDArray bias = params.getParam("b");
+            IActivation activation = f.getActivationFn();
+            return (in, out) -> {
+                Nd4j.gemm(in[0], weights, out, false, false, 1.0, 0.0);
+                out.addiRowVector(bias);
+                activation.getActivation(out, false);
+            };
+        }
+        throw new IllegalArgumentException("no fast path for layer " + name + " (" + layer.getClass().getSimpleName()
+                + "): the network must be BatchNorm-folded");
+    }
+
+    private static Conv2DConfig convolution(ConvolutionLayer c) {
+        if (c.getConvolutionMode() != ConvolutionMode.Same && c.getConvolutionMode() != ConvolutionMode.Truncate) {
+            throw new IllegalArgumentException("no fast path for convolution mode " + c.getConvolutionMode());
+        }
+        return Conv2DConfig.builder()
+                .kH(c.getKernelSize()[0]).kW(c.getKernelSize()[1])
+                .sH(c.getStride()[0]).sW(c.getStride()[1])
+                .dH(1).dW(1)
+                .paddingMode(c.getConvolutionMode() == ConvolutionMode.Same ? PaddingMode.SAME : PaddingMode.VALID)
+                .dataFormat("NHWC")
+                .weightsFormat(WeightsFormat.YXIO)
+                .build();
+    }
+}

@@ -1,0 +1,49 @@
+package dev.mobilenetspark.model;
+
+import org.deeplearning4j.nn.conf.CNN2DFormat;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The fast path computes what DL4J's own layers compute, for every architecture and padding:
+ * it calls native ops directly, so a change in them (or in DL4J's weight layouts) fails here.
+ */
+class FastNetworkTest {
+
+    @ParameterizedTest(name = "{0} alpha {1} at {2}, {3} padding")
+    @CsvSource({
+            "v1, 0.5, 128, same", "v1, 0.25, 129, keras", "v1-fullconv, 0.25, 96, same",
+            "v2, 0.5, 128, keras", "v2, 0.35, 97, same",
+            "v3-large, 0.5, 128, same", "v3-small, 0.75, 131, keras",
+    })
+    void matchesDl4jLayers(String arch, double alpha, int resolution, String padding) {
+        MobileNetConfig config = MobileNetConfig.v1().withArchitecture(Architecture.parse(arch)).withAlpha(alpha)
+                .withResolution(resolution).withPadding(MobileNetConfig.Padding.parse(padding))
+                .withClasses(11).withFoldedBatchNorm(true);
+        ComputationGraph graph = MobileNetBuilder.build(config, 17);
+        FastNetwork fast = new FastNetwork(graph, InputType.convolutional(resolution, resolution, 3, CNN2DFormat.NHWC));
+        Nd4j.getRandom().setSeed(5);
+        for (int batch : new int[] {3, 1, 3}) {
+            INDArray input = Nd4j.rand(DataType.FLOAT, batch, resolution, resolution, 3).muli(2).subi(1);
+            INDArray[] expected = graph.output(false, input);
+            INDArray[] actual = fast.output(input);
+            assertEquals(expected.length, actual.length);
+            for (int i = 0; i < expected.length; i++) {
+                assertArrayEquals(expected[i].shape(), actual[i].shape());
+                double scale = Math.max(1, expected[i].amaxNumber().doubleValue());
+                double difference = expected[i].sub(actual[i]).amaxNumber().doubleValue();
+                assertTrue(difference <= 1e-4 * scale, "output " + i + " differs by " + difference + " at scale " + scale);
+            }
+            assertTrue(expected[1].amaxNumber().doubleValue() > 0, "the embedding carries signal");
+        }
+    }
+}
