@@ -12,6 +12,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -44,6 +45,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--min-seconds", defaultValue = "2.0", description = "Minimum length of a timed run (default: ${DEFAULT-VALUE}).")
     double minSeconds;
 
+    @Option(names = "--profile", description = "Also print milliseconds per layer of one forward pass.")
+    boolean profile;
+
     @Override
     public Integer call() throws Exception {
         List<MobileNetConfig> configs = shapes == null ? List.of(options.config()) : shapes.stream().map(this::shape).toList();
@@ -65,6 +69,9 @@ final class BenchCommand implements Callable<Integer> {
                 System.out.printf(Locale.ROOT, "%-9s %6s %5d %6d %8d %12.1f %10.1f %10.1f%n", c.architecture().id(),
                         c.alpha(), c.resolution(), batch, threads, r.median(), r.min(), r.max());
                 System.out.flush();
+                if (profile) {
+                    printProfile(Benchmark.profile(model, batch, runs));
+                }
                 lines.append(String.format(Locale.ROOT,
                         "BENCH arch=%s alpha=%s resolution=%d batch=%d threads=%d images_per_s=%.1f%n",
                         c.architecture().id(), c.alpha(), c.resolution(), batch, threads, r.median()));
@@ -72,6 +79,13 @@ final class BenchCommand implements Callable<Integer> {
         }
         System.out.print(lines);
         return 0;
+    }
+
+    /** Each layer's milliseconds and share of the pass, then the share by layer kind. */
+    private static void printProfile(Map<String, Double> ms) {
+        double total = ms.values().stream().mapToDouble(Double::doubleValue).sum();
+        ms.forEach((layer, t) -> System.out.printf(Locale.ROOT, "  %-44s %9.2f ms %5.1f%%%n", layer, t, 100 * t / total));
+        System.out.printf(Locale.ROOT, "  %-44s %9.2f ms%n", "total", total);
     }
 
     private MobileNetConfig shape(String text) {

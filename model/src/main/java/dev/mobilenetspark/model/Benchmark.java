@@ -5,6 +5,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.Arrays;
+import java.util.Map;
 
 /**
  * Measures images per second of {@link MobileNetModel#predict}, the path the job runs: a forward
@@ -23,9 +24,7 @@ public final class Benchmark {
         if (batch < 1 || runs < 1) {
             throw new IllegalArgumentException("batch and runs must be at least 1");
         }
-        int r = model.config().resolution();
-        Nd4j.getRandom().setSeed(batch);
-        INDArray input = Nd4j.rand(DataType.FLOAT, batch, r, r, 3).muli(2).subi(1);
+        INDArray input = input(model, batch);
         for (int i = 0; i < warmups; i++) {
             model.predict(input, 5);
         }
@@ -44,5 +43,19 @@ public final class Benchmark {
         Arrays.sort(rates);
         double median = runs % 2 == 1 ? rates[runs / 2] : (rates[runs / 2 - 1] + rates[runs / 2]) / 2;
         return new Result(median, rates[0], rates[runs - 1]);
+    }
+
+    /** Milliseconds per layer of one forward pass at {@code batch}, averaged over {@code runs} after a warm-up. */
+    public static Map<String, Double> profile(MobileNetModel model, int batch, int runs) {
+        INDArray input = input(model, batch);
+        model.predict(input, 5);
+        return model.profile(input, runs);
+    }
+
+    /** A seeded random batch in [-1, 1]. */
+    private static INDArray input(MobileNetModel model, int batch) {
+        int r = model.config().resolution();
+        Nd4j.getRandom().setSeed(batch);
+        return Nd4j.rand(DataType.FLOAT, batch, r, r, 3).muli(2).subi(1);
     }
 }

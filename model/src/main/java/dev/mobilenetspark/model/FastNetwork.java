@@ -31,6 +31,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -78,6 +79,20 @@ final class FastNetwork {
 
     /** Runs the network on an NHWC batch; returns the graph's outputs, in the graph's order. */
     INDArray[] output(INDArray input) {
+        run(input, null);
+        return Arrays.stream(outputs).map(o -> buffers.get(o).dup()).toArray(INDArray[]::new);
+    }
+
+    /** Nanoseconds spent in each vertex over {@code runs} passes on {@code input}, in plan order. */
+    Map<String, Long> profile(INDArray input, int runs) {
+        Map<String, Long> nanos = new LinkedHashMap<>();
+        for (int i = 0; i < runs; i++) {
+            run(input, nanos);
+        }
+        return nanos;
+    }
+
+    private void run(INDArray input, Map<String, Long> nanos) {
         int n = (int) input.size(0);
         if (n != batch) {
             allocate(n);
@@ -88,9 +103,12 @@ final class FastNetwork {
             for (int i = 0; i < in.length; i++) {
                 in[i] = buffers.get(p.inputs()[i]);
             }
+            long start = System.nanoTime();
             p.step().run(in, buffers.get(p.name()));
+            if (nanos != null) {
+                nanos.merge(p.name(), System.nanoTime() - start, Long::sum);
+            }
         }
-        return Arrays.stream(outputs).map(o -> buffers.get(o).dup()).toArray(INDArray[]::new);
     }
 
     private void allocate(int n) {

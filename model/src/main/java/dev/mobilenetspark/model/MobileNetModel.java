@@ -14,7 +14,9 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The one inference entry point: a network with its configuration, preprocessing and labels,
@@ -133,6 +135,20 @@ public final class MobileNetModel {
             predictions.add(new Prediction(top, embeddings.getRow(i).toFloatVector()));
         }
         return predictions;
+    }
+
+    /**
+     * Milliseconds per layer of the forward pass on {@code batch}, averaged over {@code runs}
+     * passes, in execution order: where the time goes (the benchmark's {@code --profile}).
+     */
+    public Map<String, Double> profile(INDArray batch, int runs) {
+        Map<String, Long> nanos;
+        synchronized (inference) {
+            nanos = inference.profile(batch, runs);
+        }
+        Map<String, Double> ms = new LinkedHashMap<>();
+        nanos.forEach((layer, total) -> ms.put(layer, total / 1e6 / runs));
+        return ms;
     }
 
     private List<Prediction.ClassScore> topK(float[] probabilities, int k) {
