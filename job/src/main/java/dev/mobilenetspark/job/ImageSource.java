@@ -38,7 +38,21 @@ final class ImageSource {
     private ImageSource() {
     }
 
+    /**
+     * Rows per columnar batch when reading image tables. Spark's default, 4096, holds 4096 images
+     * (a gigabyte of JPEGs) per task at once, so memory grew with the input; 64 images keep a
+     * task's read buffer near the size of one forward-pass batch. A value the user set is kept.
+     */
+    static final int IMAGE_ROWS_PER_READ_BATCH = 64;
+    private static final List<String> READ_BATCH_KEYS = List.of(
+            "spark.sql.parquet.columnarReaderBatchSize", "spark.sql.orc.columnarReaderBatchSize");
+
     static Dataset<Row> read(SparkSession spark, InputSpec spec) {
+        for (String key : READ_BATCH_KEYS) {
+            if (!spark.conf().contains(key)) {
+                spark.conf().set(key, IMAGE_ROWS_PER_READ_BATCH);
+            }
+        }
         Dataset<Row> rows = switch (spec.format()) {
             case "images" -> imageFiles(spark, spec);
             case "parquet" -> columns(spark.read().parquet(spec.input()), spec, spec.input());

@@ -127,6 +127,10 @@ final class PartitionInference implements MapPartitionsFunction<Row, Row> {
             } catch (Exception e) {
                 batch.forEach(this::inferAlone);
                 return;
+            } finally {
+                // Free the batch's native memory now: off-heap buffers left to the GC pile up
+                // while the heap is quiet, and the executor's RSS grows with the input.
+                input.close();
             }
             Timestamp now = new Timestamp(System.currentTimeMillis());
             for (int i = 0; i < batch.size(); i++) {
@@ -147,6 +151,8 @@ final class PartitionInference implements MapPartitionsFunction<Row, Row> {
                 ready.add(success(d, p, new Timestamp(System.currentTimeMillis())));
             } catch (Exception e) {
                 ready.add(failure(d.id(), d.source(), Stage.INFER, e));
+            } finally {
+                input.close();
             }
         }
     }

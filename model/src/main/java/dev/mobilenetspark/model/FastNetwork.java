@@ -41,8 +41,8 @@ import java.util.Map;
  * definition of the network. Per step: oneDNN convolutions with the bias fused (1x1 ones
  * included: stock DL4J M2.1 runs those through im2col and OpenBLAS), the layer's own
  * activation applied in place, residual adds and squeeze-and-excite scaling into preallocated
- * outputs, dense layers as one gemm. Output buffers are allocated once per batch size and
- * reused; the arrays returned are copies.
+ * outputs, dense layers as one gemm. Buffers are allocated once per batch size and reused, so
+ * a batch allocates no native memory: what would otherwise pile up off the heap until a GC.
  *
  * <p>Not thread-safe on its own: {@link MobileNetModel} serialises calls.
  */
@@ -77,10 +77,13 @@ final class FastNetwork {
         outputs = conf.getNetworkOutputs().toArray(String[]::new);
     }
 
-    /** Runs the network on an NHWC batch; returns the graph's outputs, in the graph's order. */
+    /**
+     * Runs the network on an NHWC batch; returns the graph's outputs, in the graph's order, as
+     * this plan's own buffers: valid until the next call.
+     */
     INDArray[] output(INDArray input) {
         run(input, null);
-        return Arrays.stream(outputs).map(o -> buffers.get(o).dup()).toArray(INDArray[]::new);
+        return Arrays.stream(outputs).map(buffers::get).toArray(INDArray[]::new);
     }
 
     /** Nanoseconds spent in each vertex over {@code runs} passes on {@code input}, in plan order. */

@@ -121,18 +121,17 @@ public final class MobileNetModel {
         if (topK < 1) {
             throw new IllegalArgumentException("top-k must be at least 1, got " + topK);
         }
-        INDArray[] outputs;
-        synchronized (inference) {
-            outputs = inference.output(batch);
-        }
-        INDArray embeddings = outputs[config.hasClassifier() ? 1 : 0];
         int n = (int) batch.size(0);
         List<Prediction> predictions = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-            List<Prediction.ClassScore> top = config.hasClassifier()
-                    ? topK(outputs[0].getRow(i).toFloatVector(), topK)
-                    : List.of();
-            predictions.add(new Prediction(top, embeddings.getRow(i).toFloatVector()));
+        synchronized (inference) {
+            INDArray[] outputs = inference.output(batch);
+            INDArray embeddings = outputs[config.hasClassifier() ? 1 : 0];
+            for (int i = 0; i < n; i++) {
+                List<Prediction.ClassScore> top = config.hasClassifier()
+                        ? topK(outputs[0].getRow(i).toFloatVector(), topK)
+                        : List.of();
+                predictions.add(new Prediction(top, embeddings.getRow(i).toFloatVector()));
+            }
         }
         return predictions;
     }

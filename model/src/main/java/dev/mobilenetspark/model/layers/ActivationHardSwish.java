@@ -13,7 +13,12 @@ public final class ActivationHardSwish extends BaseActivationFunction {
     @Override
     public INDArray getActivation(INDArray in, boolean training) {
         INDArray gate = Transforms.relu6(in.add(3), false).divi(6);
-        return in.muli(gate);
+        in.muli(gate);
+        // Native memory is freed at once, not when a GC happens to collect the array.
+        if (gate.closeable()) {
+            gate.close();
+        }
+        return in;
     }
 
     /** The slope is 0 below -3, {@code (2x + 3) / 6} on (-3, 3), and 1 from 3 up. */
