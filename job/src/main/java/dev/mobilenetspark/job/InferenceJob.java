@@ -47,11 +47,11 @@ final class InferenceJob {
         double startup = (System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime()) / 1000.0;
         long start = System.nanoTime();
         Dataset<Row> rows = ImageSource.read(spark, input);
-        long skipped = 0;
+        // The rows left after --skip-existing are counted by the stage counts below; only the
+        // input total needs a pass of its own (a cheap one: no image is decoded).
+        long total = target.skipExisting() ? rows.count() : -1;
         if (target.skipExisting()) {
-            long all = rows.count();
             rows = OutputTables.withoutDone(spark, rows, settings, target);
-            skipped = all - rows.count();
         }
         Dataset<Row> results = rows
                 .mapPartitions(new PartitionInference(settings, model, hadoopConf, loads), Encoders.row(OutputTables.RESULT))
@@ -75,6 +75,7 @@ final class InferenceJob {
             long duplicateIds = duplicates.isNullAt(0) ? 0 : duplicates.getLong(0);
             List<String> written = OutputTables.writeAll(results, settings, target);
             double seconds = (System.nanoTime() - start) / 1e9;
+            long skipped = total < 0 ? 0 : total - read;
             return new JobSummary(read, read - failures, failed, duplicateIds, skipped, loads.value(), startup, seconds,
                     written);
         } finally {

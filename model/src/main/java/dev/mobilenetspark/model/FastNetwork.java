@@ -148,24 +148,17 @@ final class FastNetwork {
         }
         Layer layer = lv.getLayerConf().getLayer();
         org.deeplearning4j.nn.api.Layer params = network.getLayer(name);
-        if (layer instanceof DepthwiseConvolution2D dw) {
-            INDArray weights = params.getParam("W");
-            INDArray bias = params.getParam("b").reshape(-1);
-            Conv2DConfig config = convolution(dw);
-            IActivation activation = dw.getActivationFn();
-            return (in, out) -> {
-                Nd4j.exec(new DepthwiseConv2D(in[0], weights, bias, out, config));
-                activation.getActivation(out, false);
-            };
-        }
         if (layer instanceof ConvolutionLayer c) {
-            // DL4J keeps [out, in, kH, kW]; oneDNN takes [kH, kW, in, out] without a reorder per call.
-            INDArray weights = params.getParam("W").permute(2, 3, 1, 0).dup('c');
+            boolean depthwise = c instanceof DepthwiseConvolution2D;
+            // DL4J keeps depthwise kernels as [kH, kW, in, 1], as oneDNN takes them, but full ones
+            // as [out, in, kH, kW]: permuted once here to [kH, kW, in, out], not reordered per call.
+            INDArray weights = depthwise ? params.getParam("W") : params.getParam("W").permute(2, 3, 1, 0).dup('c');
             INDArray bias = params.getParam("b").reshape(-1);
             Conv2DConfig config = convolution(c);
             IActivation activation = c.getActivationFn();
             return (in, out) -> {
-                Nd4j.exec(new Conv2D(in[0], weights, bias, out, config));
+                Nd4j.exec(depthwise ? new DepthwiseConv2D(in[0], weights, bias, out, config)
+                        : new Conv2D(in[0], weights, bias, out, config));
                 activation.getActivation(out, false);
             };
         }
