@@ -2,13 +2,11 @@ package dev.mobilenetspark.model;
 
 import dev.mobilenetspark.model.layers.ChannelScaleVertex;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
-import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
-import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
 import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
 import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
@@ -16,14 +14,9 @@ import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.conf.layers.ZeroPaddingLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.graph.util.GraphIndices;
-import org.nd4j.enums.WeightsFormat;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.layers.convolution.Conv2D;
-import org.nd4j.linalg.api.ops.impl.layers.convolution.DepthwiseConv2D;
-import org.nd4j.linalg.api.ops.impl.layers.convolution.config.Conv2DConfig;
-import org.nd4j.linalg.api.ops.impl.layers.convolution.config.PaddingMode;
 import org.nd4j.linalg.factory.Broadcast;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -38,10 +31,10 @@ import java.util.Map;
 /**
  * The forward pass of a BatchNorm-folded network (the builder's conv + bias form) as direct
  * ND4J native ops on NHWC buffers, derived once from the DL4J graph, which stays the one
- * definition of the network. Per step: oneDNN convolutions with the bias fused (1x1 ones
- * included: stock DL4J M2.1 runs those through im2col and OpenBLAS), the layer's own
- * activation applied in place, residual adds and squeeze-and-excite scaling into preallocated
- * outputs, dense layers as one gemm. Buffers are allocated once per batch size and reused, so
+ * definition of the network. Per step: oneDNN convolutions on NHWC with bias and activation
+ * fused ({@link OneDnnConvolution}; stock DL4J M2.1 runs 1x1 ones through im2col and
+ * OpenBLAS), residual adds and squeeze-and-excite scaling into preallocated outputs, dense
+ * layers as one gemm. Buffers are allocated once per batch size and reused, so
  * a batch allocates no native memory: what would otherwise pile up off the heap until a GC.
  *
  * <p>Not thread-safe on its own: {@link MobileNetModel} serialises calls.
@@ -72,7 +65,9 @@ final class FastNetwork {
                 continue;
             }
             String[] inputs = conf.getVertexInputs().get(name).toArray(String[]::new);
-            plan.add(new Planned(name, inputs, shape(types.get(name)), step(network, name, vertex)));
+            long[] inputShape = shape(inputs[0].equals(MobileNetBuilder.INPUT) ? input : types.get(inputs[0]));
+            long[] shape = shape(types.get(name));
+            plan.add(new Planned(name, inputs, shape, step(network, name, vertex, inputShape, shape)));
         }
         outputs = conf.getNetworkOutputs().toArray(String[]::new);
     }
@@ -96,6 +91,7 @@ final class FastNetwork {
     }
 
     private void run(INDArray input, Map<String, Long> nanos) {
+        NativeThreads.applyToCurrentThread();
         int n = (int) input.size(0);
         if (n != batch) {
             allocate(n);
@@ -136,7 +132,7 @@ final class FastNetwork {
         throw new IllegalArgumentException("no fast path for activations of type " + type);
     }
 
-    private static Step step(ComputationGraph network, String name, GraphVertex vertex) {
+    private static Step step(ComputationGraph network, String name, GraphVertex vertex, long[] inputShape, long[] shape) {
         if (vertex instanceof ElementWiseVertex e && e.getOp() == ElementWiseVertex.Op.Add) {
             return (in, out) -> in[0].add(in[1], out);
         }
@@ -149,18 +145,8 @@ final class FastNetwork {
         Layer layer = lv.getLayerConf().getLayer();
         org.deeplearning4j.nn.api.Layer params = network.getLayer(name);
         if (layer instanceof ConvolutionLayer c) {
-            boolean depthwise = c instanceof DepthwiseConvolution2D;
-            // DL4J keeps depthwise kernels as [kH, kW, in, 1], as oneDNN takes them, but full ones
-            // as [out, in, kH, kW]: permuted once here to [kH, kW, in, out], not reordered per call.
-            INDArray weights = depthwise ? params.getParam("W") : params.getParam("W").permute(2, 3, 1, 0).dup('c');
-            INDArray bias = params.getParam("b").reshape(-1);
-            Conv2DConfig config = convolution(c);
-            IActivation activation = c.getActivationFn();
-            return (in, out) -> {
-                Nd4j.exec(depthwise ? new DepthwiseConv2D(in[0], weights, bias, out, config)
-                        : new Conv2D(in[0], weights, bias, out, config));
-                activation.getActivation(out, false);
-            };
+            OneDnnConvolution convolution = new OneDnnConvolution(c, params.getParam("W"), params.getParam("b"), inputShape, shape);
+            return (in, out) -> convolution.run(in[0], out);
         }
         if (layer instanceof ZeroPaddingLayer z) {
             int[] pad = z.getPadding();
@@ -184,19 +170,5 @@ final class FastNetwork {
         }
         throw new IllegalArgumentException("no fast path for layer " + name + " (" + layer.getClass().getSimpleName()
                 + "): the network must be BatchNorm-folded");
-    }
-
-    private static Conv2DConfig convolution(ConvolutionLayer c) {
-        if (c.getConvolutionMode() != ConvolutionMode.Same && c.getConvolutionMode() != ConvolutionMode.Truncate) {
-            throw new IllegalArgumentException("no fast path for convolution mode " + c.getConvolutionMode());
-        }
-        return Conv2DConfig.builder()
-                .kH(c.getKernelSize()[0]).kW(c.getKernelSize()[1])
-                .sH(c.getStride()[0]).sW(c.getStride()[1])
-                .dH(1).dW(1)
-                .paddingMode(c.getConvolutionMode() == ConvolutionMode.Same ? PaddingMode.SAME : PaddingMode.VALID)
-                .dataFormat("NHWC")
-                .weightsFormat(WeightsFormat.YXIO)
-                .build();
     }
 }

@@ -1,6 +1,7 @@
 package dev.mobilenetspark.model;
 
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.nativeblas.NativeOpsHolder;
 
 /**
  * Caps the threads ND4J's native code uses in this JVM (OpenMP and BLAS). An executor must not
@@ -8,6 +9,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * another process took one of two cores.
  */
 public final class NativeThreads {
+
+    /** 0 until {@link #limit} is called: OpenMP's default, one thread per core. */
+    private static volatile int limit;
 
     private NativeThreads() {
     }
@@ -19,5 +23,18 @@ public final class NativeThreads {
         Nd4j.getEnvironment().setMaxThreads(threads);
         Nd4j.getEnvironment().setMaxMasterThreads(threads);
         Nd4j.factory().blas().setMaxThreads(threads);
+        limit = threads;
+    }
+
+    /**
+     * Applies the limit to the calling thread. oneDNN's primitives take their thread count from
+     * OpenMP, whose setting is per calling thread (Spark runs tasks on pooled threads), so a
+     * forward pass calls this first.
+     */
+    static void applyToCurrentThread() {
+        int threads = limit;
+        if (threads > 0) {
+            NativeOpsHolder.getInstance().getDeviceNativeOps().setOmpNumThreads(threads);
+        }
     }
 }

@@ -1,0 +1,158 @@
+package dev.mobilenetspark.model;
+
+import dev.mobilenetspark.model.layers.ActivationHardSigmoid;
+import dev.mobilenetspark.model.layers.ActivationHardSwish;
+import org.bytedeco.dnnl.IntMemoryMap;
+import org.bytedeco.dnnl.convolution_forward;
+import org.bytedeco.dnnl.engine;
+import org.bytedeco.dnnl.memory;
+import org.bytedeco.dnnl.post_ops;
+import org.bytedeco.dnnl.primitive_attr;
+import org.bytedeco.dnnl.reorder;
+import org.bytedeco.dnnl.stream;
+import org.bytedeco.dnnl.global.dnnl.algorithm;
+import org.bytedeco.dnnl.global.dnnl.prop_kind;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
+import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.activations.impl.ActivationIdentity;
+import org.nd4j.linalg.activations.impl.ActivationReLU;
+import org.nd4j.linalg.activations.impl.ActivationReLU6;
+import org.nd4j.linalg.activations.impl.ActivationSigmoid;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.util.HashMap;
+import java.util.Map;
+
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_BIAS;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DST;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
+
+/**
+ * One convolution (full, 1x1 or depthwise) run by oneDNN itself on the plan's NHWC buffers, with
+ * the bias and the activation fused into it. ND4J's own ops hand oneDNN their tensors in an
+ * "any" layout, and on AVX2 oneDNN then picks its blocked layout: each call reordered input and
+ * output, which was half of a V1 forward pass. Here the source and destination are declared
+ * NHWC, so no tensor is copied; only the weights are reordered, once per batch size.
+ *
+ * <p>Not thread-safe: one stream, used by one forward pass at a time.
+ */
+final class OneDnnConvolution {
+
+    private static final engine CPU = new engine(engine.kind.cpu, 0);
+
+    private final INDArray weights;
+    private final INDArray bias;
+    private final boolean depthwise;
+    private final long[] kernel;
+    private final long[] stride;
+    private final long[] inputShape;
+    private final long[] outputShape;
+    private final IActivation activation;
+    private final stream stream = new stream(CPU);
+    private final Map<Long, Bound> byBatch = new HashMap<>();
+
+    /** A primitive for one batch size, with its memory objects; the data pointers are set per call. */
+    private record Bound(convolution_forward primitive, memory source, memory destination, IntMemoryMap arguments,
+                         memory weights, memory bias) { }
+
+    /**
+     * @param inputShape  NHWC [1, H, W, C] of the input; the batch size is taken per call
+     * @param outputShape NHWC [1, H, W, C] of the output
+     */
+    OneDnnConvolution(ConvolutionLayer layer, INDArray weights, INDArray bias, long[] inputShape, long[] outputShape) {
+        if (layer.getConvolutionMode() != ConvolutionMode.Same && layer.getConvolutionMode() != ConvolutionMode.Truncate) {
+            throw new IllegalArgumentException("no fast path for convolution mode " + layer.getConvolutionMode());
+        }
+        if (layer.getDilation()[0] != 1 || layer.getDilation()[1] != 1) {
+            throw new IllegalArgumentException("no fast path for dilated convolutions");
+        }
+        this.weights = weights.dup('c');
+        this.bias = bias.reshape(-1).dup('c');
+        this.depthwise = layer instanceof DepthwiseConvolution2D;
+        this.kernel = new long[] {layer.getKernelSize()[0], layer.getKernelSize()[1]};
+        this.stride = new long[] {layer.getStride()[0], layer.getStride()[1]};
+        this.inputShape = inputShape.clone();
+        this.outputShape = outputShape.clone();
+        this.activation = layer.getActivationFn();
+        postOps(activation);
+    }
+
+    /** {@code out = activation(conv(in) + bias)}, NHWC floats of the same batch size; {@code out} not a view. */
+    void run(INDArray in, INDArray out) {
+        Bound bound = byBatch.computeIfAbsent(in.size(0), this::bind);
+        INDArray source = in.isView() || in.ordering() != 'c' ? in.dup('c') : in;
+        bound.source().set_data_handle(source.data().addressPointer());
+        bound.destination().set_data_handle(out.data().addressPointer());
+        bound.primitive().execute(stream, bound.arguments());
+        stream._wait();
+    }
+
+    private Bound bind(long batch) {
+        long inChannels = inputShape[3];
+        long outChannels = outputShape[3];
+        memory.desc source = nhwc(batch, inputShape);
+        memory.desc destination = nhwc(batch, outputShape);
+        // DL4J's layouts: depthwise [kH, kW, C, 1] (oneDNN's grouped {G, 1, 1, kH, kW} as hwigo),
+        // full [out, in, kH, kW] (oihw).
+        long[] weightDims = depthwise
+                ? new long[] {inChannels, 1, 1, kernel[0], kernel[1]}
+                : new long[] {outChannels, inChannels, kernel[0], kernel[1]};
+        memory.desc given = new memory.desc(weightDims, memory.data_type.f32,
+                depthwise ? memory.format_tag.hwigo : memory.format_tag.oihw);
+        memory.desc chosen = new memory.desc(weightDims, memory.data_type.f32, memory.format_tag.any);
+        memory.desc biasDesc = new memory.desc(new long[] {outChannels}, memory.data_type.f32, memory.format_tag.x);
+        long[] before = new long[2];
+        long[] after = new long[2];
+        for (int d = 0; d < 2; d++) {
+            long total = Math.max(0, (outputShape[1 + d] - 1) * stride[d] + kernel[d] - inputShape[1 + d]);
+            before[d] = total / 2;
+            after[d] = total - before[d];
+        }
+        convolution_forward.desc description = new convolution_forward.desc(prop_kind.forward_inference,
+                algorithm.convolution_direct, source, chosen, biasDesc, destination, stride, before, after);
+        primitive_attr attributes = new primitive_attr();
+        attributes.set_post_ops(postOps(activation));
+        convolution_forward.primitive_desc plan = new convolution_forward.primitive_desc(description, attributes, CPU);
+
+        memory givenWeights = new memory(given, CPU, weights.data().addressPointer());
+        memory planWeights = new memory(plan.weights_desc(), CPU);
+        new reorder(givenWeights, planWeights).execute(stream, givenWeights, planWeights);
+        stream._wait();
+        memory biasMemory = new memory(biasDesc, CPU, bias.data().addressPointer());
+        memory in = new memory(source, CPU, bias.data().addressPointer());
+        memory out = new memory(destination, CPU, bias.data().addressPointer());
+        IntMemoryMap arguments = new IntMemoryMap();
+        arguments.put(DNNL_ARG_SRC, in);
+        arguments.put(DNNL_ARG_WEIGHTS, planWeights);
+        arguments.put(DNNL_ARG_BIAS, biasMemory);
+        arguments.put(DNNL_ARG_DST, out);
+        return new Bound(new convolution_forward(plan), in, out, arguments, planWeights, biasMemory);
+    }
+
+    private static memory.desc nhwc(long batch, long[] shape) {
+        return new memory.desc(new long[] {batch, shape[3], shape[1], shape[2]}, memory.data_type.f32, memory.format_tag.nhwc);
+    }
+
+    /** The activations the builders use, as oneDNN post-ops; anything else has no fast path. */
+    private static post_ops postOps(IActivation activation) {
+        post_ops ops = new post_ops();
+        if (activation instanceof ActivationReLU6) {
+            ops.append_eltwise(1f, algorithm.eltwise_clip, 0f, 6f);
+        } else if (activation instanceof ActivationReLU) {
+            ops.append_eltwise(1f, algorithm.eltwise_relu, 0f, 0f);
+        } else if (activation instanceof ActivationHardSwish) {
+            ops.append_eltwise(1f, algorithm.eltwise_hardswish, 0f, 0f);
+        } else if (activation instanceof ActivationHardSigmoid) {
+            ops.append_eltwise(1f, algorithm.eltwise_linear, 1f / 6, 0.5f);
+            ops.append_eltwise(1f, algorithm.eltwise_clip, 0f, 1f);
+        } else if (activation instanceof ActivationSigmoid) {
+            ops.append_eltwise(1f, algorithm.eltwise_logistic, 0f, 0f);
+        } else if (!(activation instanceof ActivationIdentity)) {
+            throw new IllegalArgumentException("no fast path for convolutions with activation " + activation);
+        }
+        return ops;
+    }
+}
