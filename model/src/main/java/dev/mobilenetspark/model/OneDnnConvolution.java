@@ -21,6 +21,7 @@ import org.nd4j.linalg.activations.impl.ActivationReLU;
 import org.nd4j.linalg.activations.impl.ActivationReLU6;
 import org.nd4j.linalg.activations.impl.ActivationSigmoid;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.shape.Shape;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -80,10 +81,10 @@ final class OneDnnConvolution {
         postOps(activation);
     }
 
-    /** {@code out = activation(conv(in) + bias)}, NHWC floats of the same batch size; {@code out} not a view. */
+    /** {@code out = activation(conv(in) + bias)}, NHWC floats of the same batch size; {@code out} dense from offset 0. */
     void run(INDArray in, INDArray out) {
         Bound bound = byBatch.computeIfAbsent(in.size(0), this::bind);
-        INDArray source = in.isView() || in.ordering() != 'c' ? in.dup('c') : in;
+        INDArray source = in.offset() == 0 && Shape.hasDefaultStridesForShape(in) ? in : in.dup('c');
         bound.source().set_data_handle(source.data().addressPointer());
         bound.destination().set_data_handle(out.data().addressPointer());
         bound.primitive().execute(stream, bound.arguments());

@@ -46,4 +46,24 @@ class FastNetworkTest {
             assertTrue(expected[1].amaxNumber().doubleValue() > 0, "the embedding carries signal");
         }
     }
+
+    /** Buffers are shared by liveness: V1, a chain, needs a few activations' worth, not all of them. */
+    @org.junit.jupiter.api.Test
+    void buffersAreReusedOnceTheirLastReaderHasRun() {
+        int resolution = 96;
+        MobileNetConfig config = MobileNetConfig.v1().withAlpha(0.5).withResolution(resolution).withClasses(11)
+                .withFoldedBatchNorm(true);
+        ComputationGraph graph = MobileNetBuilder.build(config, 17);
+        FastNetwork fast = new FastNetwork(graph, InputType.convolutional(resolution, resolution, 3, CNN2DFormat.NHWC));
+        int batch = 4;
+        fast.output(Nd4j.rand(DataType.FLOAT, batch, resolution, resolution, 3));
+        long all = graph.getConfiguration().getLayerActivationTypes(InputType.convolutional(resolution, resolution, 3,
+                CNN2DFormat.NHWC)).values().stream().mapToLong(t -> t.arrayElementsPerExample() * batch * 4).sum();
+        // The three largest activations of 0.5@96, live together around the first pointwise layer:
+        // 48x48x16 (stem, first depthwise) and 48x48x32; every later one fits in their memory.
+        long largestThree = 4L * batch * 48 * 48 * (16 + 16 + 32);
+        assertTrue(fast.bufferBytes() <= largestThree + 4L * batch * 1024,
+                fast.bufferBytes() + " bytes of buffers; all activations take " + all);
+        assertTrue(fast.bufferBytes() < all / 2, fast.bufferBytes() + " of " + all);
+    }
 }
