@@ -11,6 +11,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Locale;
@@ -33,7 +35,7 @@ final class BenchCommand implements Callable<Integer> {
                     + "(e.g. 1.0@224,0.5@160,v2:1.0@224,v3-small:1.0@224).")
     List<String> shapes;
 
-    @Option(names = "--batch", split = ",", defaultValue = "1,32", description = "Batch sizes (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--batch", split = ",", description = "Batch sizes (default: 1,32; 32 with --end-to-end, which takes one).")
     List<Integer> batches;
 
     @Option(names = "--threads", defaultValue = "2", description = "ND4J threads (default: ${DEFAULT-VALUE}).")
@@ -48,13 +50,33 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--profile", description = "Also print milliseconds per layer of one forward pass.")
     boolean profile;
 
+    @Option(names = "--end-to-end", description = "Run the whole job (Parquet in, tables out, embedded Spark) instead of the model alone.")
+    boolean endToEnd;
+
+    @Option(names = "--images", defaultValue = "2000", description = "With --end-to-end: input rows (default: ${DEFAULT-VALUE}).")
+    int images;
+
+    @Option(names = "--photos", defaultValue = "data-samples/photos", paramLabel = "DIR",
+            description = "With --end-to-end: the photos replicated into the input (default: ${DEFAULT-VALUE}).")
+    Path photos;
+
+    @Option(names = "--work-dir", paramLabel = "DIR",
+            description = "With --end-to-end: where the input and output tables go (default: a new temporary directory).")
+    Path workDir;
+
     @Override
     public Integer call() throws Exception {
         List<MobileNetConfig> configs = shapes == null ? List.of(options.config()) : shapes.stream().map(this::shape).toList();
+        if (batches == null) {
+            batches = endToEnd ? List.of(32) : List.of(1, 32);
+        }
         for (int b : batches) {
             if (b < 1) {
                 throw new IllegalArgumentException("batch sizes must be at least 1, got " + b);
             }
+        }
+        if (endToEnd) {
+            return endToEnd(configs);
         }
         NativeThreads.limit(threads);
         System.out.printf(Locale.ROOT, "%-9s %6s %5s %6s %8s %12s %10s %10s%n",
@@ -79,6 +101,35 @@ final class BenchCommand implements Callable<Integer> {
         }
         System.out.print(lines);
         return 0;
+    }
+
+    private int endToEnd(List<MobileNetConfig> configs) throws Exception {
+        if (configs.size() != 1 || batches.size() != 1 || images < 1 || threads < 0) {
+            throw new IllegalArgumentException("--end-to-end takes one shape, one --batch, --images of at least 1"
+                    + " and --threads of 0 (the executor's cores) or more");
+        }
+        if (!Files.isDirectory(photos)) {
+            throw new IllegalArgumentException("--photos " + photos + " is not a directory (run from the project's root,"
+                    + " or give the directory of data-samples/photos)");
+        }
+        MobileNetModel model = options.model != null ? options.load()
+                : MobileNetModel.create(configs.get(0), Preprocessing.keras(), Labels.none(), options.seed);
+        Path dir = workDir != null ? workDir : Files.createTempDirectory("mobilenet-bench-e2e");
+        EndToEndBenchmark.Result r = EndToEndBenchmark.run(model, images, batches.get(0), threads, photos, dir);
+        JobSummary s = r.summary();
+        MobileNetConfig c = model.config();
+        System.out.printf(Locale.ROOT, "%-26s %s%n", "input", images + " JPEGs of " + EndToEndBenchmark.WIDTH + "x"
+                + EndToEndBenchmark.HEIGHT + " in Parquet, under " + dir);
+        System.out.printf(Locale.ROOT, "%-26s %.1f s (not counted)%n", "input preparation", r.preparationSeconds());
+        System.out.printf(Locale.ROOT, "%-26s %.1f s%n", "launch to first batch", r.startupSeconds());
+        System.out.printf(Locale.ROOT, "%-26s %.1f s%n", "first read to last write", s.runSeconds());
+        System.out.printf(Locale.ROOT, "%-26s %s%n", "by stage", s.stages().format());
+        System.out.printf(Locale.ROOT, "%-26s %d labelled, %d failed%n", "rows", s.labelled(), s.failed());
+        System.out.printf(Locale.ROOT, "%-26s %d MiB%n", "peak RSS", r.peakRssMb());
+        System.out.printf(Locale.ROOT, "BENCH-E2E arch=%s alpha=%s resolution=%d batch=%d images=%d startup_s=%.1f"
+                        + " images_per_s=%.1f peak_rss_mb=%d%n", c.architecture().id(), c.alpha(), c.resolution(),
+                batches.get(0), images, r.startupSeconds(), s.imagesPerSecond(), r.peakRssMb());
+        return s.failed() == 0 ? 0 : 1;
     }
 
     /** Each layer's milliseconds and share of the pass, then the share by layer kind. */

@@ -7,7 +7,6 @@ import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
-import org.apache.spark.util.LongAccumulator;
 import org.apache.spark.util.SerializableConfiguration;
 
 import java.io.IOException;
@@ -42,7 +41,7 @@ final class InferenceJob {
         Broadcast<byte[]> model = jsc.broadcast(modelBytes);
         Broadcast<SerializableConfiguration> hadoopConf =
                 jsc.broadcast(new SerializableConfiguration(jsc.hadoopConfiguration()));
-        LongAccumulator loads = jsc.sc().longAccumulator("mobilenet model loads");
+        JobMetrics metrics = JobMetrics.register(jsc.sc());
 
         double startup = (System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime()) / 1000.0;
         long start = System.nanoTime();
@@ -54,7 +53,7 @@ final class InferenceJob {
             rows = OutputTables.withoutDone(spark, rows, settings, target);
         }
         Dataset<Row> results = rows
-                .mapPartitions(new PartitionInference(settings, model, hadoopConf, loads), Encoders.row(OutputTables.RESULT))
+                .mapPartitions(new PartitionInference(settings, model, hadoopConf, metrics), Encoders.row(OutputTables.RESULT))
                 .persist(StorageLevel.MEMORY_AND_DISK());
         try {
             long read = 0;
@@ -73,11 +72,16 @@ final class InferenceJob {
             Row duplicates = results.where(col("image_id").isNotNull()).groupBy("image_id").count()
                     .where(col("count").gt(1)).agg(sum("count")).first();
             long duplicateIds = duplicates.isNullAt(0) ? 0 : duplicates.getLong(0);
+            long writeStart = System.nanoTime();
             List<String> written = OutputTables.writeAll(results, settings, target);
-            double seconds = (System.nanoTime() - start) / 1e9;
+            long end = System.nanoTime();
             long skipped = total < 0 ? 0 : total - read;
-            return new JobSummary(read, read - failures, failed, duplicateIds, skipped, loads.value(), startup, seconds,
-                    written);
+            long jvmStart = ManagementFactory.getRuntimeMXBean().getStartTime();
+            double firstBatch = metrics.firstBatchMillis().stream().mapToDouble(t -> (t - jvmStart) / 1000.0).findFirst().orElse(-1);
+            JobSummary.StageSeconds stages = new JobSummary.StageSeconds(metrics.readNanos.value() / 1e9, metrics.decodeNanos.value() / 1e9,
+                    metrics.inferNanos.value() / 1e9, (end - writeStart) / 1e9);
+            return new JobSummary(read, read - failures, failed, duplicateIds, skipped, metrics.modelLoads.value(), startup,
+                    firstBatch, (end - start) / 1e9, stages, written);
         } finally {
             results.unpersist();
             model.destroy();

@@ -14,11 +14,27 @@ import java.util.Map;
  * @param skipped       input rows left out by --skip-existing: the output already had them
  * @param modelLoads    models materialised on executors
  * @param startupSeconds from JVM start to the first read
+ * @param firstBatchSeconds from JVM start to the first batch inferred; -1 if none was
  * @param runSeconds    from the first read to the last table written
+ * @param stages        where the run's time went
  * @param written       where each table went, in writing order
  */
 record JobSummary(long read, long labelled, Map<String, Long> failedByStage, long duplicateIds, long skipped, long modelLoads,
-                  double startupSeconds, double runSeconds, List<String> written) {
+                  double startupSeconds, double firstBatchSeconds, double runSeconds, StageSeconds stages,
+                  List<String> written) {
+
+    /**
+     * Seconds by stage: reading, decoding with preprocessing and inference are task time summed
+     * over the executors' task slots (they overlap, so they can add up to more than the run);
+     * writing is the driver's wall time for the tables.
+     */
+    record StageSeconds(double read, double decode, double infer, double write) {
+
+        String format() {
+            return String.format(Locale.ROOT, "read %.1f s, decode+preprocess %.1f s, inference %.1f s (task time), write %.1f s",
+                    read, decode, infer, write);
+        }
+    }
 
     long failed() {
         return failedByStage.values().stream().mapToLong(Long::longValue).sum();
@@ -40,12 +56,14 @@ record JobSummary(long read, long labelled, Map<String, Long> failedByStage, lon
         }
         row(sb, "model loads", Long.toString(modelLoads));
         row(sb, "startup", String.format(Locale.ROOT, "%.1f s", startupSeconds));
+        row(sb, "first batch", String.format(Locale.ROOT, "%.1f s after launch", firstBatchSeconds));
         row(sb, "wall time", String.format(Locale.ROOT, "%.1f s", runSeconds));
+        row(sb, "by stage", stages.format());
         row(sb, "images/s", String.format(Locale.ROOT, "%.1f", imagesPerSecond()));
         written.forEach(location -> row(sb, "wrote", location));
         sb.append(String.format(Locale.ROOT,
-                "SUMMARY read=%d labelled=%d failed=%d model_loads=%d startup_s=%.1f images_per_s=%.1f%n",
-                read, labelled, failed(), modelLoads, startupSeconds, imagesPerSecond()));
+                "SUMMARY read=%d labelled=%d failed=%d model_loads=%d startup_s=%.1f first_batch_s=%.1f images_per_s=%.1f%n",
+                read, labelled, failed(), modelLoads, startupSeconds, firstBatchSeconds, imagesPerSecond()));
         return sb.toString();
     }
 

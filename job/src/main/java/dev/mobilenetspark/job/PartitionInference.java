@@ -22,6 +22,8 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.NoSuchElementException;
+import java.util.concurrent.locks.Lock;
+import java.util.function.Supplier;
 
 /**
  * Runs inside {@code mapPartitions}: reads and decodes each input row, gathers fixed-size batches
@@ -42,19 +44,19 @@ final class PartitionInference implements MapPartitionsFunction<Row, Row> {
     private final JobSettings settings;
     private final Broadcast<byte[]> modelBytes;
     private final Broadcast<SerializableConfiguration> hadoopConf;
-    private final LongAccumulator modelLoads;
+    private final JobMetrics metrics;
 
     PartitionInference(JobSettings settings, Broadcast<byte[]> modelBytes,
-                       Broadcast<SerializableConfiguration> hadoopConf, LongAccumulator modelLoads) {
+                       Broadcast<SerializableConfiguration> hadoopConf, JobMetrics metrics) {
         this.settings = settings;
         this.modelBytes = modelBytes;
         this.hadoopConf = hadoopConf;
-        this.modelLoads = modelLoads;
+        this.metrics = metrics;
     }
 
     @Override
     public Iterator<Row> call(Iterator<Row> input) {
-        MobileNetModel model = ExecutorModels.get(settings, modelBytes, modelLoads);
+        MobileNetModel model = ExecutorModels.get(settings, modelBytes, metrics.modelLoads);
         return new Results(input, model);
     }
 
@@ -63,6 +65,7 @@ final class PartitionInference implements MapPartitionsFunction<Row, Row> {
         private final Iterator<Row> input;
         private final MobileNetModel model;
         private final ArrayDeque<Row> ready = new ArrayDeque<>();
+        private boolean inferredOne;
 
         Results(Iterator<Row> input, MobileNetModel model) {
             this.input = input;
@@ -87,6 +90,8 @@ final class PartitionInference implements MapPartitionsFunction<Row, Row> {
 
         private void nextBatch() {
             List<Decoded> batch = new ArrayList<>(settings.batchSize());
+            long start = System.nanoTime();
+            long decoding = 0;
             while (batch.size() < settings.batchSize() && input.hasNext()) {
                 Row row = input.next();
                 String id = row.getString(0);
@@ -101,12 +106,16 @@ final class PartitionInference implements MapPartitionsFunction<Row, Row> {
                     ready.add(failure(id, source, Stage.READ, e));
                     continue;
                 }
+                long decodeStart = System.nanoTime();
                 try {
-                    batch.add(new Decoded(id, source, model.decode(bytes)));
+                    batch.add(new Decoded(id, source, decode(bytes)));
                 } catch (Exception e) {
                     ready.add(failure(id, source, Stage.DECODE, e));
+                } finally {
+                    decoding += System.nanoTime() - decodeStart;
                 }
             }
+            metrics.readNanos.add(System.nanoTime() - start - decoding);
             if (!batch.isEmpty()) {
                 infer(batch);
             }
@@ -117,13 +126,13 @@ final class PartitionInference implements MapPartitionsFunction<Row, Row> {
             INDArray input;
             List<Prediction> predictions;
             try {
-                input = model.toBatch(batch.stream().map(Decoded::image).toList());
+                input = toBatch(batch.stream().map(Decoded::image).toList());
             } catch (Exception e) {
                 batch.forEach(this::inferAlone);
                 return;
             }
             try {
-                predictions = model.predict(input, settings.topK());
+                predictions = predict(input);
             } catch (Exception e) {
                 batch.forEach(this::inferAlone);
                 return;
@@ -131,6 +140,10 @@ final class PartitionInference implements MapPartitionsFunction<Row, Row> {
                 // Free the batch's native memory now: off-heap buffers left to the GC pile up
                 // while the heap is quiet, and the executor's RSS grows with the input.
                 input.close();
+            }
+            if (!inferredOne) {
+                inferredOne = true;
+                metrics.firstBatchAt.add(System.currentTimeMillis());
             }
             Timestamp now = new Timestamp(System.currentTimeMillis());
             for (int i = 0; i < batch.size(); i++) {
@@ -141,18 +154,44 @@ final class PartitionInference implements MapPartitionsFunction<Row, Row> {
         private void inferAlone(Decoded d) {
             INDArray input;
             try {
-                input = model.toBatch(List.of(d.image()));
+                input = toBatch(List.of(d.image()));
             } catch (Exception e) {
                 ready.add(failure(d.id(), d.source(), Stage.PREPROCESS, e));
                 return;
             }
             try {
-                Prediction p = model.predict(input, settings.topK()).get(0);
+                Prediction p = predict(input).get(0);
                 ready.add(success(d, p, new Timestamp(System.currentTimeMillis())));
             } catch (Exception e) {
                 ready.add(failure(d.id(), d.source(), Stage.INFER, e));
             } finally {
                 input.close();
+            }
+        }
+
+        // The three steps that compute, each behind the executor's CoreGate; the metrics count
+        // their work, not their wait at the gate.
+
+        private RgbImage decode(byte[] bytes) {
+            return gated(CoreGate.shared(), metrics.decodeNanos, () -> model.decode(bytes));
+        }
+
+        private INDArray toBatch(List<RgbImage> images) {
+            return gated(CoreGate.shared(), metrics.decodeNanos, () -> model.toBatch(images));
+        }
+
+        private List<Prediction> predict(INDArray input) {
+            return gated(CoreGate.exclusive(), metrics.inferNanos, () -> model.predict(input, settings.topK()));
+        }
+
+        private <T> T gated(Lock gate, LongAccumulator nanos, Supplier<T> work) {
+            gate.lock();
+            long start = System.nanoTime();
+            try {
+                return work.get();
+            } finally {
+                nanos.add(System.nanoTime() - start);
+                gate.unlock();
             }
         }
     }

@@ -22,6 +22,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
@@ -98,8 +100,13 @@ class InferJobTest {
     void imageFilesGiveTheThreeTablesAndBrokenFilesBecomeErrors() {
         Path out = dir.resolve("out-images");
         CliRun run = infer(out, "--input", images.toString());
-        assertTrue(run.lastLine().matches("SUMMARY read=9 labelled=7 failed=2 model_loads=[01] startup_s=\\d+\\.\\d images_per_s=\\d+\\.\\d"),
-                run.lastLine());
+        Matcher summary = Pattern.compile("SUMMARY read=9 labelled=7 failed=2 model_loads=[01] startup_s=(\\d+\\.\\d)"
+                + " first_batch_s=(\\d+\\.\\d) images_per_s=\\d+\\.\\d").matcher(run.lastLine());
+        assertTrue(summary.matches(), run.lastLine());
+        assertTrue(Double.parseDouble(summary.group(2)) >= Double.parseDouble(summary.group(1)),
+                "the first batch is inferred after the first read: " + run.lastLine());
+        assertTrue(Pattern.compile("by stage +read \\d+\\.\\d s, decode\\+preprocess \\d+\\.\\d s, inference \\d+\\.\\d s"
+                + " \\(task time\\), write \\d+\\.\\d s").matcher(run.out()).find(), run.out());
 
         Dataset<Row> labels = table(out, "labels");
         assertEquals("struct<image_id:string,label_index:array<int>,label:array<string>,score:array<float>,"
@@ -345,5 +352,19 @@ class InferJobTest {
         assertEquals(14, spark.read().json(out.resolve("labels").toString()).count());
         infer(out, "--input", images.toString(), "--format", "json", "--mode", "overwrite");
         assertEquals(7, spark.read().json(out.resolve("labels").toString()).count());
+    }
+
+    /** bench --end-to-end runs the job over replicated photos and ends with its BENCH-E2E line. */
+    @Test
+    void endToEndBenchmarkLabelsEveryReplicatedPhoto() {
+        CliRun run = CliRun.of("bench", "--end-to-end", "--images", "40", "--alpha", "0.25", "--resolution", "64",
+                "--batch", "8", "--classes", "10", "--photos", SamplePhotos.DIR.toString(),
+                "--work-dir", dir.resolve("bench").toString());
+        assertEquals(0, run.exit(), run.err());
+        assertTrue(run.lastLine().matches("BENCH-E2E arch=v1 alpha=0.25 resolution=64 batch=8 images=40 startup_s=\\d+\\.\\d"
+                + " images_per_s=\\d+\\.\\d peak_rss_mb=\\d+"), run.lastLine());
+        assertTrue(run.out().contains("40 labelled, 0 failed"), run.out());
+        Dataset<Row> labels = table(dir.resolve("bench").resolve("output"), "labels");
+        assertEquals(40, labels.select("image_id").distinct().count());
     }
 }

@@ -45,7 +45,7 @@ class ShadedJarIT {
     private static final long TIMEOUT_MINUTES = 5;
 
     private static final Pattern SUMMARY = Pattern.compile(
-            "SUMMARY read=7 labelled=7 failed=0 model_loads=1 startup_s=\\d+\\.\\d images_per_s=\\d+\\.\\d");
+            "SUMMARY read=7 labelled=7 failed=0 model_loads=1 startup_s=\\d+\\.\\d first_batch_s=\\d+\\.\\d images_per_s=\\d+\\.\\d");
     /** JobSummary's table: a name padded to 14 characters, then the value. */
     private static final Pattern TABLE_ROW = Pattern.compile("[a-z/ ]{14} \\S.*");
     private static final byte[] PARQUET_MAGIC = "PAR1".getBytes(StandardCharsets.US_ASCII);

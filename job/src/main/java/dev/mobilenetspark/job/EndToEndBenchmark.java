@@ -1,0 +1,137 @@
+package dev.mobilenetspark.job;
+
+import dev.mobilenetspark.model.MobileNetModel;
+import dev.mobilenetspark.model.ModelFile;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.MapFunction;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+import javax.imageio.IIOImage;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageWriteParam;
+import javax.imageio.ImageWriter;
+import javax.imageio.stream.ImageOutputStream;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Stream;
+
+/**
+ * {@code bench --end-to-end}: the whole job (Parquet in, tables out, this JVM's Spark) over N
+ * ImageNet-like JPEGs, the sample photos re-encoded at 500x375 and quality 90, replicated. The
+ * input is written first and its preparation is left out of every figure.
+ */
+final class EndToEndBenchmark {
+
+    /** An ImageNet validation photo's typical size and quality. */
+    static final int WIDTH = 500;
+    static final int HEIGHT = 375;
+    static final float QUALITY = 0.9f;
+
+    private static final StructType INPUT = new StructType()
+            .add("id", DataTypes.StringType, false)
+            .add("image", DataTypes.BinaryType, false);
+
+    private EndToEndBenchmark() {
+    }
+
+    /** The measured run; {@code startupSeconds} is from JVM start to the first batch inferred, preparation left out. */
+    record Result(JobSummary summary, double preparationSeconds, double startupSeconds, long peakRssMb) { }
+
+    static Result run(MobileNetModel model, int images, int batch, int threads, Path photos, Path workDir) throws IOException {
+        ByteArrayOutputStream modelBytes = new ByteArrayOutputStream();
+        ModelFile.write(model, modelBytes);
+        JobSettings settings = new JobSettings(model.contentHash(), model.config().architecture().id(), model.config().alpha(),
+                model.config().resolution(), model.config().hasClassifier(), true, 5, batch, threads, 128L << 20);
+        Path input = workDir.resolve("input.parquet");
+        SparkSessions.Handle spark = SparkSessions.getOrCreate();
+        try {
+            long start = System.nanoTime();
+            writeInput(spark.session(), reencode(photos), images, input);
+            double preparation = (System.nanoTime() - start) / 1e9;
+            JobSummary summary = InferenceJob.run(spark.session(),
+                    new InputSpec(input.toString(), "parquet", "image", "id", false, null, 0),
+                    new OutputTarget(workDir.resolve("output").toString(), null, "parquet", "overwrite", false),
+                    settings, modelBytes.toByteArray(), 1.0);
+            return new Result(summary, preparation, summary.firstBatchSeconds() - preparation, peakRssMb());
+        } finally {
+            if (spark.created()) {
+                spark.session().stop();
+            }
+        }
+    }
+
+    /** Each photo in {@code dir} scaled to 500x375 and written as a quality-90 JPEG. */
+    static List<byte[]> reencode(Path dir) throws IOException {
+        List<byte[]> jpegs = new ArrayList<>();
+        List<Path> files;
+        try (Stream<Path> listing = Files.list(dir)) {
+            files = listing.filter(p -> p.toString().matches("(?i).*\\.(jpe?g|png)")).sorted().toList();
+        }
+        for (Path file : files) {
+            BufferedImage photo = ImageIO.read(file.toFile());
+            BufferedImage scaled = new BufferedImage(WIDTH, HEIGHT, BufferedImage.TYPE_INT_RGB);
+            Graphics2D g = scaled.createGraphics();
+            g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+            g.drawImage(photo, 0, 0, WIDTH, HEIGHT, null);
+            g.dispose();
+            jpegs.add(jpeg(scaled));
+        }
+        if (jpegs.isEmpty()) {
+            throw new IllegalArgumentException("no .jpg or .png photos in " + dir);
+        }
+        return jpegs;
+    }
+
+    private static byte[] jpeg(BufferedImage image) throws IOException {
+        ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
+        ImageWriteParam param = writer.getDefaultWriteParam();
+        param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
+        param.setCompressionQuality(QUALITY);
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ImageOutputStream out = ImageIO.createImageOutputStream(bytes)) {
+            writer.setOutput(out);
+            writer.write(null, new IIOImage(image, null, null), param);
+        } finally {
+            writer.dispose();
+        }
+        return bytes.toByteArray();
+    }
+
+    /** {@code images} rows cycling through the photos, written as Parquet by the executors. */
+    private static void writeInput(SparkSession spark, List<byte[]> jpegs, int images, Path input) {
+        Broadcast<List<byte[]>> shared = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(jpegs);
+        MapFunction<Long, Row> row = i -> RowFactory.create(String.format(Locale.ROOT, "img-%07d", i),
+                shared.value().get((int) (i % shared.value().size())));
+        spark.range(images).as(Encoders.LONG()).map(row, Encoders.row(INPUT))
+                .write().mode("overwrite").parquet(input.toString());
+        shared.destroy();
+    }
+
+    /** The peak resident set of this JVM (VmHWM), in MiB; -1 where /proc is not there. */
+    static long peakRssMb() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("\\D", "")) / 1024;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+        return -1;
+    }
+}
