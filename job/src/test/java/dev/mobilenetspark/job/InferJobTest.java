@@ -29,6 +29,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -341,6 +342,28 @@ class InferJobTest {
                 .as(org.apache.spark.sql.Encoders.STRING()).collectAsList().stream().sorted().toList());
         try (var files = Files.list(out)) {
             assertEquals(List.of("errors", "labels"), files.map(p -> p.getFileName().toString()).sorted().toList());
+        }
+    }
+
+    @Test
+    void aRunThatFailsWhileWritingLeavesThePreviousOutputAsItWas() throws IOException {
+        Path out = dir.resolve("out-failed-overwrite");
+        infer(out, "--input", images.toString());
+        List<String> before = table(out, "labels").select("image_id").as(org.apache.spark.sql.Encoders.STRING())
+                .collectAsList().stream().sorted().toList();
+        spark.sparkContext().hadoopConfiguration().set("fs." + FailingFileSystem.SCHEME + ".impl", FailingFileSystem.class.getName());
+
+        CliRun failed = CliRun.of("infer", "--input", parquet.toString(), "--output", FailingFileSystem.SCHEME + "://" + out,
+                "--mode", "overwrite", "--alpha", "0.25", "--resolution", "64", "--classes", "10");
+
+        assertNotEquals(0, failed.exit(), failed.out());
+        assertTrue(failed.err().contains("injected failure"), failed.err());
+        assertEquals(before, table(out, "labels").select("image_id").as(org.apache.spark.sql.Encoders.STRING())
+                .collectAsList().stream().sorted().toList(), "the staged labels were never published");
+        assertEquals(before.size(), table(out, "embeddings").count());
+        try (var files = Files.list(out)) {
+            assertEquals(List.of("embeddings", "errors", "labels"), files.map(p -> p.getFileName().toString()).sorted().toList(),
+                    "no staging directory is left behind");
         }
     }
 
