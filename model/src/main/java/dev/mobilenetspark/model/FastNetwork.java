@@ -26,9 +26,11 @@ import org.nd4j.common.util.ArrayUtil;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The forward pass of a BatchNorm-folded network (the builder's conv + bias form) as direct
@@ -124,8 +126,9 @@ final class FastNetwork {
      * Gives every step an output buffer for batches of {@code n}. A step's inputs are released
      * after their last reader and their memory serves later steps (the smallest free one that is
      * large enough), so a chain like V1 holds about three activations at a time instead of all
-     * of them: 616 MiB became 196 MiB at V1 1.0@224, batch 32. The graph's outputs are never
-     * released; a padding step gets fresh zeros, as it writes only the interior.
+     * of them: 616 MiB became 196 MiB at V1 1.0@224, batch 32. Never released: the graph's
+     * outputs, and a padding step's buffer, which keeps the zero border of its first fill (the
+     * step writes only the interior, pass after pass).
      */
     private void allocate(int n) {
         buffers.clear();
@@ -135,6 +138,9 @@ final class FastNetwork {
                 lastRead.put(input, i);
             }
         }
+        Set<String> kept = new HashSet<>(Arrays.asList(outputs));
+        kept.add(MobileNetBuilder.INPUT);
+        plan.stream().filter(Planned::zeroBorder).forEach(p -> kept.add(p.name()));
         List<DataBuffer> free = new ArrayList<>();
         for (int i = 0; i < plan.size(); i++) {
             Planned p = plan.get(i);
@@ -143,7 +149,7 @@ final class FastNetwork {
             DataBuffer reused = p.zeroBorder() ? null : takeSmallest(free, ArrayUtil.prodLong(shape));
             buffers.put(p.name(), reused == null ? Nd4j.zeros(DataType.FLOAT, shape) : Nd4j.create(reused, shape));
             for (String input : p.inputs()) {
-                if (lastRead.get(input) == i && !input.equals(MobileNetBuilder.INPUT) && !Arrays.asList(outputs).contains(input)) {
+                if (lastRead.get(input) == i && !kept.contains(input)) {
                     free.add(buffers.get(input).data());
                 }
             }
