@@ -48,7 +48,10 @@ final class EndToEndBenchmark {
     private EndToEndBenchmark() {
     }
 
-    /** The measured run; {@code startupSeconds} is from JVM start to the first batch inferred, preparation left out. */
+    /**
+     * The measured run; {@code startupSeconds} is from JVM start to the first batch inferred,
+     * preparation left out (-1 if no batch was).
+     */
     record Result(JobSummary summary, double preparationSeconds, double startupSeconds, long peakRssMb) { }
 
     static Result run(MobileNetModel model, int images, int batch, int threads, Path photos, Path workDir) throws IOException {
@@ -66,7 +69,8 @@ final class EndToEndBenchmark {
                     new InputSpec(input.toString(), "parquet", "image", "id", false, null, 0),
                     new OutputTarget(workDir.resolve("output").toString(), null, "parquet", "overwrite", false),
                     settings, modelBytes.toByteArray(), 1.0);
-            return new Result(summary, preparation, summary.firstBatchSeconds() - preparation, peakRssMb());
+            double startup = summary.firstBatchSeconds() < 0 ? -1 : summary.firstBatchSeconds() - preparation;
+            return new Result(summary, preparation, startup, peakRssMb());
         } finally {
             if (spark.created()) {
                 spark.session().stop();

@@ -56,7 +56,8 @@ record JobSummary(long read, long labelled, Map<String, Long> failedByStage, lon
         }
         row(sb, "model loads", Long.toString(modelLoads));
         row(sb, "startup", String.format(Locale.ROOT, "%.1f s", startupSeconds));
-        row(sb, "first batch", String.format(Locale.ROOT, "%.1f s after launch", firstBatchSeconds));
+        row(sb, "first batch", firstBatchSeconds < 0 ? "none inferred"
+                : String.format(Locale.ROOT, "%.1f s after launch", firstBatchSeconds));
         row(sb, "wall time", String.format(Locale.ROOT, "%.1f s", runSeconds));
         row(sb, "by stage", stages.format());
         row(sb, "images/s", String.format(Locale.ROOT, "%.1f", imagesPerSecond()));
