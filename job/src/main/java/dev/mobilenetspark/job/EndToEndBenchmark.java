@@ -65,6 +65,7 @@ final class EndToEndBenchmark {
             long start = System.nanoTime();
             writeInput(spark.session(), reencode(photos), images, input);
             double preparation = (System.nanoTime() - start) / 1e9;
+            resetPeakRss();
             JobSummary summary = InferenceJob.run(spark.session(),
                     new InputSpec(input.toString(), "parquet", "image", "id", false, null, 0),
                     new OutputTarget(workDir.resolve("output").toString(), null, "parquet", "overwrite", false),
@@ -123,6 +124,15 @@ final class EndToEndBenchmark {
         spark.range(images).as(Encoders.LONG()).map(row, Encoders.row(INPUT))
                 .write().mode("overwrite").parquet(input.toString());
         shared.destroy();
+    }
+
+    /** Starts VmHWM again from the current RSS, so the preparation's peak is not the run's (Linux 4.0+). */
+    private static void resetPeakRss() {
+        try {
+            Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+        } catch (IOException e) {
+            // Without /proc the peak is not reported at all (peakRssMb gives -1).
+        }
     }
 
     /** The peak resident set of this JVM (VmHWM), in MiB; -1 where /proc is not there. */

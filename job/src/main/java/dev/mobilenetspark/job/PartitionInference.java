@@ -141,10 +141,6 @@ final class PartitionInference implements MapPartitionsFunction<Row, Row> {
                 // while the heap is quiet, and the executor's RSS grows with the input.
                 input.close();
             }
-            if (!inferredOne) {
-                inferredOne = true;
-                metrics.firstBatchAt.add(System.currentTimeMillis());
-            }
             Timestamp now = new Timestamp(System.currentTimeMillis());
             for (int i = 0; i < batch.size(); i++) {
                 ready.add(success(batch.get(i), predictions.get(i), now));
@@ -181,7 +177,13 @@ final class PartitionInference implements MapPartitionsFunction<Row, Row> {
         }
 
         private List<Prediction> predict(INDArray input) {
-            return gated(CoreGate.exclusive(), metrics.inferNanos, () -> model.predict(input, settings.topK()));
+            List<Prediction> predictions = gated(CoreGate.exclusive(), metrics.inferNanos,
+                    () -> model.predict(input, settings.topK()));
+            if (!inferredOne) {
+                inferredOne = true;
+                metrics.firstBatchAt.add(System.currentTimeMillis());
+            }
+            return predictions;
         }
 
         private <T> T gated(Lock gate, LongAccumulator nanos, Supplier<T> work) {

@@ -27,6 +27,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -148,7 +149,7 @@ final class FastNetwork {
             shape[0] = n;
             DataBuffer reused = p.zeroBorder() ? null : takeSmallest(free, ArrayUtil.prodLong(shape));
             buffers.put(p.name(), reused == null ? Nd4j.zeros(DataType.FLOAT, shape) : Nd4j.create(reused, shape));
-            for (String input : p.inputs()) {
+            for (String input : new LinkedHashSet<>(Arrays.asList(p.inputs()))) {
                 if (lastRead.get(input) == i && !kept.contains(input)) {
                     free.add(buffers.get(input).data());
                 }

@@ -20,10 +20,14 @@ import org.nd4j.linalg.activations.impl.ActivationIdentity;
 import org.nd4j.linalg.activations.impl.ActivationReLU;
 import org.nd4j.linalg.activations.impl.ActivationReLU6;
 import org.nd4j.linalg.activations.impl.ActivationSigmoid;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.shape.Shape;
 
+import java.lang.ref.Reference;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_BIAS;
@@ -36,7 +40,8 @@ import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
  * the bias and the activation fused into it. ND4J's own ops hand oneDNN their tensors in an
  * "any" layout, and on AVX2 oneDNN then picks its blocked layout: each call reordered input and
  * output, which was half of a V1 forward pass. Here the source and destination are declared
- * NHWC, so no tensor is copied; only the weights are reordered, once per batch size.
+ * NHWC, so no tensor is copied; only the weights are reordered, once per layout a primitive
+ * asks for (batch sizes share it: every partition's last batch has a size of its own).
  *
  * <p>Not thread-safe: one stream, used by one forward pass at a time.
  */
@@ -54,6 +59,8 @@ final class OneDnnConvolution {
     private final IActivation activation;
     private final stream stream = new stream(CPU);
     private final Map<Long, Bound> byBatch = new HashMap<>();
+    /** The weights in each layout a primitive asked for: one copy per layout, not per batch size. */
+    private final List<memory> reorderedWeights = new ArrayList<>();
 
     /** A primitive for one batch size, with its memory objects; the data pointers are set per call. */
     private record Bound(convolution_forward primitive, memory source, memory destination, IntMemoryMap arguments,
@@ -81,14 +88,24 @@ final class OneDnnConvolution {
         postOps(activation);
     }
 
-    /** {@code out = activation(conv(in) + bias)}, NHWC floats of the same batch size; {@code out} dense from offset 0. */
+    /**
+     * {@code out = activation(conv(in) + bias)}, NHWC of the same batch size; {@code out} a dense
+     * C-order float buffer from offset 0 (the plan's own), {@code in} copied into one if it is not.
+     */
     void run(INDArray in, INDArray out) {
         Bound bound = byBatch.computeIfAbsent(in.size(0), this::bind);
-        INDArray source = in.offset() == 0 && Shape.hasDefaultStridesForShape(in) ? in : in.dup('c');
+        INDArray source = isDenseFloat(in) ? in : in.castTo(DataType.FLOAT).dup('c');
         bound.source().set_data_handle(source.data().addressPointer());
         bound.destination().set_data_handle(out.data().addressPointer());
         bound.primitive().execute(stream, bound.arguments());
         stream._wait();
+        // oneDNN read the copy's native memory: keep the copy from being collected before that.
+        Reference.reachabilityFence(source);
+    }
+
+    private static boolean isDenseFloat(INDArray array) {
+        return array.dataType() == DataType.FLOAT && array.ordering() == 'c' && array.offset() == 0
+                && Shape.hasDefaultStridesForShape(array);
     }
 
     private Bound bind(long batch) {
@@ -118,10 +135,7 @@ final class OneDnnConvolution {
         attributes.set_post_ops(postOps(activation));
         convolution_forward.primitive_desc plan = new convolution_forward.primitive_desc(description, attributes, CPU);
 
-        memory givenWeights = new memory(given, CPU, weights.data().addressPointer());
-        memory planWeights = new memory(plan.weights_desc(), CPU);
-        new reorder(givenWeights, planWeights).execute(stream, givenWeights, planWeights);
-        stream._wait();
+        memory planWeights = weightsFor(given, plan.weights_desc());
         memory biasMemory = new memory(biasDesc, CPU, bias.data().addressPointer());
         memory in = new memory(source, CPU, bias.data().addressPointer());
         memory out = new memory(destination, CPU, bias.data().addressPointer());
@@ -131,6 +145,21 @@ final class OneDnnConvolution {
         arguments.put(DNNL_ARG_BIAS, biasMemory);
         arguments.put(DNNL_ARG_DST, out);
         return new Bound(new convolution_forward(plan), in, out, arguments, planWeights, biasMemory);
+    }
+
+    /** The weights in {@code layout}, reordered from {@code given} the first time a primitive asks for it. */
+    private memory weightsFor(memory.desc given, memory.desc layout) {
+        for (memory reordered : reorderedWeights) {
+            if (reordered.get_desc().equals(layout)) {
+                return reordered;
+            }
+        }
+        memory givenWeights = new memory(given, CPU, weights.data().addressPointer());
+        memory reordered = new memory(layout, CPU);
+        new reorder(givenWeights, reordered).execute(stream, givenWeights, reordered);
+        stream._wait();
+        reorderedWeights.add(reordered);
+        return reordered;
     }
 
     private static memory.desc nhwc(long batch, long[] shape) {

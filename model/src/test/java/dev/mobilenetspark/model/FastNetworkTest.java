@@ -45,6 +45,9 @@ class FastNetworkTest {
                 assertTrue(difference <= 1e-4 * scale, "output " + i + " differs by " + difference + " at scale " + scale);
             }
             assertTrue(expected[1].amaxNumber().doubleValue() > 0, "the embedding carries signal");
+            INDArray embedding = actual[1].dup();
+            INDArray fromOtherLayouts = fast.output(input.dup('f').castTo(DataType.DOUBLE))[1];
+            assertTrue(embedding.equalsWithEps(fromOtherLayouts, 1e-5), "an F-order double input is read as its values");
         }
     }
 
