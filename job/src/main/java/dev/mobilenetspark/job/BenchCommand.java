@@ -2,11 +2,9 @@ package dev.mobilenetspark.job;
 
 import dev.mobilenetspark.model.Architecture;
 import dev.mobilenetspark.model.Benchmark;
-import dev.mobilenetspark.model.Labels;
 import dev.mobilenetspark.model.MobileNetConfig;
 import dev.mobilenetspark.model.MobileNetModel;
 import dev.mobilenetspark.model.NativeThreads;
-import dev.mobilenetspark.model.image.Preprocessing;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -83,8 +81,7 @@ final class BenchCommand implements Callable<Integer> {
                 "arch", "alpha", "res", "batch", "threads", "images/s", "min", "max");
         StringBuilder lines = new StringBuilder();
         for (MobileNetConfig config : configs) {
-            MobileNetModel model = options.model != null ? options.load()
-                    : MobileNetModel.create(config, Preprocessing.keras(), Labels.none(), options.seed);
+            MobileNetModel model = options.load(config);
             MobileNetConfig c = model.config();
             for (int batch : batches) {
                 Benchmark.Result r = Benchmark.run(model, batch, 3, runs, minSeconds);
@@ -112,8 +109,7 @@ final class BenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--photos " + photos + " is not a directory (run from the project's root,"
                     + " or give the directory of data-samples/photos)");
         }
-        MobileNetModel model = options.model != null ? options.load()
-                : MobileNetModel.create(configs.get(0), Preprocessing.keras(), Labels.none(), options.seed);
+        MobileNetModel model = options.load(configs.get(0));
         Path dir = workDir != null ? workDir : Files.createTempDirectory("mobilenet-bench-e2e");
         EndToEndBenchmark.Result r = EndToEndBenchmark.run(model, images, batches.get(0), threads, photos, dir);
         JobSummary s = r.summary();

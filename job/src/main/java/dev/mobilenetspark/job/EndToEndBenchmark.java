@@ -57,8 +57,7 @@ final class EndToEndBenchmark {
     static Result run(MobileNetModel model, int images, int batch, int threads, Path photos, Path workDir) throws IOException {
         ByteArrayOutputStream modelBytes = new ByteArrayOutputStream();
         ModelFile.write(model, modelBytes);
-        JobSettings settings = new JobSettings(model.contentHash(), model.config().architecture().id(), model.config().alpha(),
-                model.config().resolution(), model.config().hasClassifier(), true, 5, batch, threads, 128L << 20);
+        JobSettings settings = JobSettings.of(model, true, 5, batch, threads, JobSettings.DEFAULT_MAX_FILE_BYTES);
         Path input = workDir.resolve("input.parquet");
         SparkSessions.Handle spark = SparkSessions.getOrCreate();
         try {

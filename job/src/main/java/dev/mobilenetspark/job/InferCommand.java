@@ -86,7 +86,7 @@ final class InferCommand implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "0", description = "ND4J threads per executor JVM; 0 = the executor's cores (default).")
     int threads;
 
-    @Option(names = "--max-file-bytes", defaultValue = "134217728", description = "Larger image files become read errors (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--max-file-bytes", defaultValue = "" + JobSettings.DEFAULT_MAX_FILE_BYTES, description = "Larger image files become read errors (default: ${DEFAULT-VALUE}).")
     long maxFileBytes;
 
     @Option(names = "--max-error-fraction", defaultValue = "1.0", paramLabel = "F",
@@ -129,8 +129,7 @@ final class InferCommand implements Callable<Integer> {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         ModelFile.write(net, bytes);
 
-        JobSettings settings = new JobSettings(net.contentHash(), net.config().architecture().id(), net.config().alpha(),
-                net.config().resolution(), net.config().hasClassifier(), embeddings, topK, batchSize, threads, maxFileBytes);
+        JobSettings settings = JobSettings.of(net, embeddings, topK, batchSize, threads, maxFileBytes);
         InputSpec inputSpec = new InputSpec(input, resolvedFormat, imageColumn, idColumn, recursive, pathGlobFilter, partitions);
 
         SparkSessions.Handle spark = SparkSessions.getOrCreate();

@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.TreeMap;
 
 import static org.apache.spark.sql.functions.col;
@@ -43,7 +44,8 @@ final class InferenceJob {
                 jsc.broadcast(new SerializableConfiguration(jsc.hadoopConfiguration()));
         JobMetrics metrics = JobMetrics.register(jsc.sc());
 
-        double startup = (System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime()) / 1000.0;
+        long jvmStart = ManagementFactory.getRuntimeMXBean().getStartTime();
+        double startup = (System.currentTimeMillis() - jvmStart) / 1000.0;
         long start = System.nanoTime();
         Dataset<Row> rows = ImageSource.read(spark, input);
         // The rows left after --skip-existing are counted by the stage counts below; only the
@@ -76,8 +78,8 @@ final class InferenceJob {
             List<String> written = OutputTables.writeAll(results, settings, target);
             long end = System.nanoTime();
             long skipped = total < 0 ? 0 : total - read;
-            long jvmStart = ManagementFactory.getRuntimeMXBean().getStartTime();
-            double firstBatch = metrics.firstBatchMillis().stream().mapToDouble(t -> (t - jvmStart) / 1000.0).findFirst().orElse(-1);
+            OptionalLong firstBatchAt = metrics.firstBatchMillis();
+            double firstBatch = firstBatchAt.isPresent() ? (firstBatchAt.getAsLong() - jvmStart) / 1000.0 : -1;
             JobSummary.StageSeconds stages = new JobSummary.StageSeconds(metrics.readNanos.value() / 1e9, metrics.decodeNanos.value() / 1e9,
                     metrics.inferNanos.value() / 1e9, (end - writeStart) / 1e9);
             return new JobSummary(read, read - failures, failed, duplicateIds, skipped, metrics.modelLoads.value(), startup,

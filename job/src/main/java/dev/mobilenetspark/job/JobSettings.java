@@ -1,5 +1,7 @@
 package dev.mobilenetspark.job;
 
+import dev.mobilenetspark.model.MobileNetModel;
+
 import java.io.Serializable;
 
 /**
@@ -14,4 +16,14 @@ record JobSettings(String modelId, String arch, double alpha, int resolution, bo
         implements Serializable {
 
     private static final long serialVersionUID = 1L;
+
+    /** The default of --max-file-bytes: 128 MiB. */
+    static final long DEFAULT_MAX_FILE_BYTES = 128L << 20;
+
+    /** The settings for running {@code model}, which gives the model's fields. */
+    static JobSettings of(MobileNetModel model, boolean embeddings, int topK, int batchSize, int threads, long maxFileBytes) {
+        return new JobSettings(model.contentHash(), model.config().architecture().id(), model.config().alpha(),
+                model.config().resolution(), model.config().hasClassifier(), embeddings, topK, batchSize, threads,
+                maxFileBytes);
+    }
 }

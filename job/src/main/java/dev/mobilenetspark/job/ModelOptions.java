@@ -52,12 +52,17 @@ final class ModelOptions {
 
     /** Loads the model file, or builds the configured network. */
     MobileNetModel load() throws IOException {
+        return load(config());
+    }
+
+    /** Loads the model file, or builds {@code network} (a shape of the benchmark's) with the seeded weights. */
+    MobileNetModel load(MobileNetConfig network) throws IOException {
         if (model != null) {
             if (!Files.isReadable(model)) {
                 throw new IllegalArgumentException("cannot read model file " + model);
             }
             return MobileNetModel.load(model);
         }
-        return MobileNetModel.create(config(), Preprocessing.keras(), Labels.none(), seed);
+        return MobileNetModel.create(network, Preprocessing.keras(), Labels.none(), seed);
     }
 }

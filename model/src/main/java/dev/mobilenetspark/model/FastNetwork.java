@@ -35,12 +35,12 @@ import java.util.Set;
 
 /**
  * The forward pass of a BatchNorm-folded network (the builder's conv + bias form) as direct
- * ND4J native ops on NHWC buffers, derived once from the DL4J graph, which stays the one
+ * native ops (oneDNN and ND4J) on NHWC buffers, derived once from the DL4J graph, which stays the one
  * definition of the network. Per step: oneDNN convolutions on NHWC with bias and activation
  * fused ({@link OneDnnConvolution}; stock DL4J M2.1 runs 1x1 ones through im2col and
  * OpenBLAS), residual adds and squeeze-and-excite scaling into preallocated outputs, dense
- * layers as one gemm. Buffers are allocated once per batch size and reused, so
- * a batch allocates no native memory: what would otherwise pile up off the heap until a GC.
+ * layers as one gemm. Buffers are allocated once per batch size and shared by liveness, so a
+ * batch allocates no native memory: what would otherwise pile up off the heap until a GC.
  *
  * <p>Not thread-safe on its own: {@link MobileNetModel} serialises calls.
  */

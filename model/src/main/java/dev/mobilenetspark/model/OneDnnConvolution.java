@@ -10,6 +10,7 @@ import org.bytedeco.dnnl.post_ops;
 import org.bytedeco.dnnl.primitive_attr;
 import org.bytedeco.dnnl.reorder;
 import org.bytedeco.dnnl.stream;
+import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.dnnl.global.dnnl.algorithm;
 import org.bytedeco.dnnl.global.dnnl.prop_kind;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
@@ -56,7 +57,8 @@ final class OneDnnConvolution {
     private final long[] stride;
     private final long[] inputShape;
     private final long[] outputShape;
-    private final IActivation activation;
+    /** The activation as post-ops; built here, so an unsupported one is refused when the plan is made. */
+    private final primitive_attr attributes = new primitive_attr();
     private final stream stream = new stream(CPU);
     private final Map<Long, Bound> byBatch = new HashMap<>();
     /** The weights in each layout a primitive asked for: one copy per layout, not per batch size. */
@@ -84,8 +86,7 @@ final class OneDnnConvolution {
         this.stride = new long[] {layer.getStride()[0], layer.getStride()[1]};
         this.inputShape = inputShape.clone();
         this.outputShape = outputShape.clone();
-        this.activation = layer.getActivationFn();
-        postOps(activation);
+        attributes.set_post_ops(postOps(layer.getActivationFn()));
     }
 
     /**
@@ -131,14 +132,13 @@ final class OneDnnConvolution {
         }
         convolution_forward.desc description = new convolution_forward.desc(prop_kind.forward_inference,
                 algorithm.convolution_direct, source, chosen, biasDesc, destination, stride, before, after);
-        primitive_attr attributes = new primitive_attr();
-        attributes.set_post_ops(postOps(activation));
         convolution_forward.primitive_desc plan = new convolution_forward.primitive_desc(description, attributes, CPU);
 
         memory planWeights = weightsFor(given, plan.weights_desc());
         memory biasMemory = new memory(biasDesc, CPU, bias.data().addressPointer());
-        memory in = new memory(source, CPU, bias.data().addressPointer());
-        memory out = new memory(destination, CPU, bias.data().addressPointer());
+        // No data yet: run() points these at the batch's buffers.
+        memory in = new memory(source, CPU, new Pointer());
+        memory out = new memory(destination, CPU, new Pointer());
         IntMemoryMap arguments = new IntMemoryMap();
         arguments.put(DNNL_ARG_SRC, in);
         arguments.put(DNNL_ARG_WEIGHTS, planWeights);
