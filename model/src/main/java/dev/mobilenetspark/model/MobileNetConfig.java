@@ -1,9 +1,12 @@
 package dev.mobilenetspark.model;
 
+import dev.mobilenetspark.model.architecture.V1Blocks;
+
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Properties;
+import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 
 /**
@@ -125,41 +128,89 @@ public record MobileNetConfig(Architecture architecture, double alpha, int resol
         return new MobileNetConfig(Architecture.V1, 1.0, 224, 1000, Activation.RELU6, 1e-3, Padding.SAME, false, List.of());
     }
 
-    public MobileNetConfig withArchitecture(Architecture a) {
-        return new MobileNetConfig(a, alpha, resolution, classes, activation, batchNormEpsilon, padding, foldedBatchNorm, head);
+    /**
+     * A copy with the changes {@code edit} makes, checked as a whole:
+     * {@code config.with(c -> c.alpha(0.5).resolution(160))}.
+     */
+    public MobileNetConfig with(UnaryOperator<Builder> edit) {
+        return edit.apply(new Builder(this)).build();
     }
 
-    public MobileNetConfig withAlpha(double a) {
-        return new MobileNetConfig(architecture, a, resolution, classes, activation, batchNormEpsilon, padding, foldedBatchNorm, head);
-    }
+    /** The fields of a configuration being derived from another; see {@link #with}. */
+    public static final class Builder {
+        private Architecture architecture;
+        private double alpha;
+        private int resolution;
+        private int classes;
+        private Activation activation;
+        private double batchNormEpsilon;
+        private Padding padding;
+        private boolean foldedBatchNorm;
+        private List<HeadLayer> head;
 
-    public MobileNetConfig withResolution(int r) {
-        return new MobileNetConfig(architecture, alpha, r, classes, activation, batchNormEpsilon, padding, foldedBatchNorm, head);
-    }
+        private Builder(MobileNetConfig c) {
+            architecture = c.architecture;
+            alpha = c.alpha;
+            resolution = c.resolution;
+            classes = c.classes;
+            activation = c.activation;
+            batchNormEpsilon = c.batchNormEpsilon;
+            padding = c.padding;
+            foldedBatchNorm = c.foldedBatchNorm;
+            head = c.head;
+        }
 
-    public MobileNetConfig withClasses(int c) {
-        return new MobileNetConfig(architecture, alpha, resolution, c, activation, batchNormEpsilon, padding, foldedBatchNorm, head);
-    }
+        public Builder architecture(Architecture a) {
+            architecture = a;
+            return this;
+        }
 
-    public MobileNetConfig withActivation(Activation a) {
-        return new MobileNetConfig(architecture, alpha, resolution, classes, a, batchNormEpsilon, padding, foldedBatchNorm, head);
-    }
+        public Builder alpha(double a) {
+            alpha = a;
+            return this;
+        }
 
-    public MobileNetConfig withPadding(Padding p) {
-        return new MobileNetConfig(architecture, alpha, resolution, classes, activation, batchNormEpsilon, p, foldedBatchNorm, head);
-    }
+        public Builder resolution(int r) {
+            resolution = r;
+            return this;
+        }
 
-    public MobileNetConfig withFoldedBatchNorm(boolean folded) {
-        return new MobileNetConfig(architecture, alpha, resolution, classes, activation, batchNormEpsilon, padding, folded, head);
-    }
+        public Builder classes(int c) {
+            classes = c;
+            return this;
+        }
 
-    public MobileNetConfig withBatchNormEpsilon(double eps) {
-        return new MobileNetConfig(architecture, alpha, resolution, classes, activation, eps, padding, foldedBatchNorm, head);
-    }
+        public Builder activation(Activation a) {
+            activation = a;
+            return this;
+        }
 
-    /** The same network with {@code layers} between the embedding and a classifier of {@code c} classes. */
-    public MobileNetConfig withHead(List<HeadLayer> layers, int c) {
-        return new MobileNetConfig(architecture, alpha, resolution, c, activation, batchNormEpsilon, padding, foldedBatchNorm, layers);
+        public Builder batchNormEpsilon(double eps) {
+            batchNormEpsilon = eps;
+            return this;
+        }
+
+        public Builder padding(Padding p) {
+            padding = p;
+            return this;
+        }
+
+        public Builder foldedBatchNorm(boolean folded) {
+            foldedBatchNorm = folded;
+            return this;
+        }
+
+        /** The dense layers between the embedding and a classifier of {@code c} classes. */
+        public Builder head(List<HeadLayer> layers, int c) {
+            head = layers;
+            classes = c;
+            return this;
+        }
+
+        private MobileNetConfig build() {
+            return new MobileNetConfig(architecture, alpha, resolution, classes, activation, batchNormEpsilon, padding,
+                    foldedBatchNorm, head);
+        }
     }
 
     /**

@@ -1,11 +1,5 @@
 package dev.mobilenetspark.model.image;
 
-import java.nio.FloatBuffer;
-import java.util.List;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
-
 /**
  * Makes a model input from a decoded image exactly as the model's training pipeline did: an
  * optional centred square crop, bilinear resize to the square input resolution, then per-channel
@@ -94,24 +88,6 @@ public final class Preprocessor {
                 }
             }
         }
-    }
-
-    /**
-     * The batch as one ND4J float array of shape [N, resolution, resolution, 3], filled image by
-     * image straight into its buffer so a batch is never held twice on the heap.
-     */
-    public INDArray toBatch(List<RgbImage> images) {
-        if (images.isEmpty()) {
-            throw new IllegalArgumentException("a batch needs at least one image");
-        }
-        INDArray batch = Nd4j.createUninitialized(DataType.FLOAT, images.size(), resolution, resolution, 3);
-        FloatBuffer data = batch.data().asNioFloat();
-        float[] one = new float[floatsPerImage()];
-        for (int i = 0; i < images.size(); i++) {
-            preprocess(images.get(i), one, 0);
-            data.put(i * one.length, one);
-        }
-        return batch;
     }
 
     /**

@@ -1,8 +1,9 @@
 package dev.mobilenetspark.model.weights;
 
-import dev.mobilenetspark.model.MobileNetBuilder;
 import dev.mobilenetspark.model.MobileNetConfig;
 import dev.mobilenetspark.model.ModelFileException;
+import dev.mobilenetspark.model.architecture.MobileNetBuilder;
+
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;

@@ -1,6 +1,7 @@
 package dev.mobilenetspark.model.weights;
 
 import dev.mobilenetspark.model.ModelFileException;
+
 import org.deeplearning4j.nn.modelimport.keras.Hdf5Archive;
 import org.deeplearning4j.nn.modelimport.keras.exceptions.UnsupportedKerasConfigurationException;
 import org.nd4j.linalg.api.buffer.DataType;

@@ -1,9 +1,10 @@
 package dev.mobilenetspark.model.weights;
 
 import dev.mobilenetspark.model.Architecture;
-import dev.mobilenetspark.model.MobileNetBuilder;
 import dev.mobilenetspark.model.MobileNetConfig;
 import dev.mobilenetspark.model.ModelFileException;
+import dev.mobilenetspark.model.architecture.MobileNetBuilder;
+
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.shade.jackson.databind.JsonNode;
@@ -139,14 +140,15 @@ final class KerasImport {
             }
         }
         long projected = weights.get("block_16_project/kernel").size(3);
-        MobileNetConfig base = MobileNetConfig.v1().withArchitecture(Architecture.V2)
-                .withResolution(resolution == 0 ? 224 : resolution)
-                .withPadding(MobileNetConfig.Padding.KERAS)
-                .withBatchNormEpsilon(epsilon == 0 ? 1e-3 : epsilon)
-                .withHead(head, classes);
+        int inputSize = resolution == 0 ? 224 : resolution;
+        double eps = epsilon == 0 ? 1e-3 : epsilon;
+        int outputs = classes;
+        MobileNetConfig base = MobileNetConfig.v1().with(c -> c.architecture(Architecture.V2).resolution(inputSize)
+                .padding(MobileNetConfig.Padding.KERAS).batchNormEpsilon(eps).head(head, outputs));
         for (double alpha : ALPHAS) {
-            if (base.withAlpha(alpha).width(320) == projected) {
-                return base.withAlpha(alpha);
+            MobileNetConfig candidate = base.with(c -> c.alpha(alpha));
+            if (candidate.width(320) == projected) {
+                return candidate;
             }
         }
         throw new ModelFileException("block_16_project has " + projected + " filters, which no MobileNetV2 alpha ("

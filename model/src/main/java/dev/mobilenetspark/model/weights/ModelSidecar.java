@@ -41,7 +41,7 @@ public record ModelSidecar(Preprocessing preprocessing, Labels labels, Propertie
     private static Set<String> keys() {
         Properties known = new Properties();
         Preprocessing.keras().store(known, PREPROCESSING);
-        MobileNetConfig.v1().withHead(List.of(new MobileNetConfig.HeadLayer(1, MobileNetConfig.Activation.RELU)), 1)
+        MobileNetConfig.v1().with(c -> c.head(List.of(new MobileNetConfig.HeadLayer(1, MobileNetConfig.Activation.RELU)), 1))
                 .store(known, MODEL);
         Set<String> keys = new HashSet<>(known.stringPropertyNames());
         keys.add("labels");

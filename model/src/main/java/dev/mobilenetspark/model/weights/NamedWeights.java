@@ -1,6 +1,7 @@
 package dev.mobilenetspark.model.weights;
 
 import dev.mobilenetspark.model.ModelFileException;
+
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.shade.jackson.databind.JsonNode;
 

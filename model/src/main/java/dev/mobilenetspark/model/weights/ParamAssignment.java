@@ -1,6 +1,7 @@
 package dev.mobilenetspark.model.weights;
 
 import dev.mobilenetspark.model.ModelFileException;
+
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;

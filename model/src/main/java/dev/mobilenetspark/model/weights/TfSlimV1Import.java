@@ -1,9 +1,10 @@
 package dev.mobilenetspark.model.weights;
 
-import dev.mobilenetspark.model.MobileNetBuilder;
 import dev.mobilenetspark.model.MobileNetConfig;
 import dev.mobilenetspark.model.ModelFileException;
-import dev.mobilenetspark.model.V1Blocks;
+import dev.mobilenetspark.model.architecture.MobileNetBuilder;
+import dev.mobilenetspark.model.architecture.V1Blocks;
+
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -42,9 +43,7 @@ final class TfSlimV1Import {
         String logits = PREFIX + "Logits/Conv2d_1c_1x1/";
         int classes = weights.tensors().containsKey(logits + "weights") ? (int) weights.get(logits + "weights").size(3) : 0;
         MobileNetConfig config = MobileNetConfig.v1()
-                .withAlpha((double) stemFilters / V1Blocks.STEM.filters())
-                .withResolution(sidecarResolution == 0 ? 224 : sidecarResolution)
-                .withClasses(classes);
+                .with(c -> c.alpha((double) stemFilters / V1Blocks.STEM.filters()).resolution(sidecarResolution == 0 ? 224 : sidecarResolution).classes(classes));
         ComputationGraph network = MobileNetBuilder.build(config, 0);
         ParamAssignment assignment = new ParamAssignment(network, config.summary());
         Set<String> used = new HashSet<>();

@@ -5,7 +5,6 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import java.util.List;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -24,7 +23,9 @@ class BadInputsTest {
     void outcomeAsDocumented(BadInputs.Case input) {
         if (input.labelled()) {
             RgbImage image = DECODER.decode(input.bytes(), PREPROCESSOR.requiredShortSide());
-            assertArrayEquals(new long[] {1, 128, 128, 3}, PREPROCESSOR.toBatch(List.of(image)).shape());
+            float[] pixels = new float[PREPROCESSOR.floatsPerImage()];
+            PREPROCESSOR.preprocess(image, pixels, 0);
+            assertTrue(Float.isFinite(pixels[pixels.length - 1]), pixels.length + " floats preprocessed");
         } else {
             ImageDecodeException e = assertThrows(ImageDecodeException.class,
                     () -> DECODER.decode(input.bytes(), PREPROCESSOR.requiredShortSide()));

@@ -1,8 +1,11 @@
 package dev.mobilenetspark.model.weights;
 
 import dev.mobilenetspark.model.MobileNetModel;
+import dev.mobilenetspark.model.ModelHandler;
 import dev.mobilenetspark.model.Prediction;
+import dev.mobilenetspark.model.file.ModelLoader;
 import dev.mobilenetspark.model.image.TestImages;
+
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -30,6 +33,7 @@ class GoldenModelsTest {
     private static final Path MODELS = Path.of("..", "data-samples", "models");
 
     private static MobileNetModel nsfw;
+    private static ModelHandler nsfwHandler;
     private static MobileNetModel faceBackbone;
     private static JsonNode reference;
     private static JsonNode referenceV1;
@@ -37,8 +41,9 @@ class GoldenModelsTest {
 
     @BeforeAll
     static void load() throws IOException {
-        nsfw = MobileNetModel.load(MODELS.resolve("mobilenet_v2_nsfw"));
-        faceBackbone = MobileNetModel.load(MODELS.resolve("ssd_mobilenetv1_faceapi"));
+        nsfw = ModelLoader.load(MODELS.resolve("mobilenet_v2_nsfw"));
+        nsfwHandler = ModelHandler.of(nsfw);
+        faceBackbone = ModelLoader.load(MODELS.resolve("ssd_mobilenetv1_faceapi"));
         ObjectMapper json = new ObjectMapper();
         reference = json.readTree(TestImages.resource("/golden/reference.json"));
         referenceV1 = json.readTree(TestImages.resource("/golden/reference-v1.json"));
@@ -83,17 +88,18 @@ class GoldenModelsTest {
     @Test
     void nsfwV2FromAKerasH5FileMatchesTensorFlowJs() throws IOException {
         // Written by make-nsfw-h5.py beside it from the same weights, as Keras' model.save does.
-        MobileNetModel h5 = MobileNetModel.load(Path.of("src/test/resources/keras-h5/nsfw-mobilenet_v2.h5"));
+        MobileNetModel h5 = ModelLoader.load(Path.of("src/test/resources/keras-h5/nsfw-mobilenet_v2.h5"));
         assertEquals(nsfw.config(), h5.config());
         assertMatchesReferenceOnGoldenInputs(h5, "nsfw V2 from Keras HDF5, golden inputs");
     }
 
     private static void assertMatchesReferenceOnGoldenInputs(MobileNetModel model, String what) {
+        ModelHandler handler = ModelHandler.of(model);
         double probs = 0;
         double embedding = 0;
         for (String photo : photos) {
             JsonNode expected = reference.get("outputs").get(photo);
-            Prediction p = model.predict(goldenInput(photo), 5).get(0);
+            Prediction p = handler.predict(goldenInput(photo), 5).get(0);
             probs = Math.max(probs, maxDifference(floats(expected.get("probs")), probabilities(p)));
             embedding = Math.max(embedding, maxDifference(floats(expected.get("embedding")), p.embedding()));
         }
@@ -107,7 +113,8 @@ class GoldenModelsTest {
         double probs = 0;
         for (String photo : photos) {
             float[] expected = floats(reference.get("outputs").get(photo).get("probs"));
-            Prediction p = nsfw.predictImages(List.of(nsfw.decode(TestImages.photo(photo))), 5).get(0);
+            ModelHandler.Prepared prepared = nsfwHandler.prepare(TestImages.photo(photo));
+            Prediction p = nsfwHandler.run(List.of(prepared.input()), 5).outcomes().get(0).prediction();
             assertEquals(argMax(expected), p.top().get(0).index(), photo);
             assertEquals(reference.get("classes").get(argMax(expected)).asText(), p.top().get(0).name(), photo);
             probs = Math.max(probs, maxDifference(expected, probabilities(p)));
@@ -119,13 +126,14 @@ class GoldenModelsTest {
     @Test
     void faceApiV1BackboneFromTheExactInputsMatchesTensorFlowJs() {
         assertEquals("v1 alpha=1.0 resolution=224 classes=0", faceBackbone.config().summary());
+        ModelHandler handler = ModelHandler.of(faceBackbone);
         double embedding = 0;
         double conv11 = 0;
         for (String photo : photos) {
             JsonNode expected = referenceV1.get("outputs").get(photo);
             INDArray input = goldenInput(photo).muli(2).subi(1);
             embedding = Math.max(embedding, maxDifference(floats(expected.get("embedding")),
-                    faceBackbone.predict(input, 1).get(0).embedding()));
+                    handler.predict(input, 1).get(0).embedding()));
             INDArray pooled = faceBackbone.network().feedForward(input, false).get("conv_pw_11_relu").mean(1, 2);
             conv11 = Math.max(conv11, maxDifference(floats(expected.get("conv11_gap")), pooled.toFloatVector()));
         }

@@ -1,12 +1,16 @@
 package dev.mobilenetspark.model.weights;
 
 import dev.mobilenetspark.model.Labels;
-import dev.mobilenetspark.model.MobileNetBuilder;
 import dev.mobilenetspark.model.MobileNetConfig;
 import dev.mobilenetspark.model.MobileNetModel;
 import dev.mobilenetspark.model.ModelFileException;
+import dev.mobilenetspark.model.ModelHandler;
+import dev.mobilenetspark.model.architecture.MobileNetBuilder;
+import dev.mobilenetspark.model.file.ModelFile;
+import dev.mobilenetspark.model.file.ModelLoader;
 import dev.mobilenetspark.model.image.Preprocessing;
 import dev.mobilenetspark.model.image.TestImages;
+
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -73,7 +77,7 @@ class ImportedModelsTest {
     }
 
     private static String refusal(Path model) {
-        return assertThrows(ModelFileException.class, () -> MobileNetModel.load(model)).getMessage();
+        return assertThrows(ModelFileException.class, () -> ModelLoader.load(model)).getMessage();
     }
 
     @Test
@@ -149,7 +153,7 @@ class ImportedModelsTest {
 
     @Test
     void theSidecarSetsPreprocessingAndLabelsAndRefusesUnknownKeys() throws IOException {
-        MobileNetModel model = MobileNetModel.load(NSFW);
+        MobileNetModel model = ModelLoader.load(NSFW);
         assertEquals("zero-to-one", model.preprocessing().normalization().format());
         assertEquals("Neutral", model.labels().name(2));
         Path edited = nsfwWith(m -> { });
@@ -160,19 +164,19 @@ class ImportedModelsTest {
 
     @Test
     void anImportedModelRoundTripsThroughTheModelFile() throws IOException {
-        MobileNetModel imported = MobileNetModel.load(NSFW);
+        MobileNetModel imported = ModelLoader.load(NSFW);
         Path file = dir.resolve("nsfw.mobilenet");
-        imported.save(file);
-        MobileNetModel loaded = MobileNetModel.load(file);
+        ModelFile.write(imported, file);
+        MobileNetModel loaded = ModelLoader.load(file);
         assertEquals(imported.config(), loaded.config());
         assertEquals(imported.contentHash(), loaded.contentHash());
         INDArray input = Nd4j.createFromArray(TestImages.golden("ski_coffee")).reshape(1, 224, 224, 3);
-        assertArrayEquals(imported.predict(input, 5).get(0).embedding(), loaded.predict(input, 5).get(0).embedding());
+        assertArrayEquals(ModelHandler.of(imported).predict(input, 5).get(0).embedding(), ModelHandler.of(loaded).predict(input, 5).get(0).embedding());
     }
 
     @Test
     void aDl4jZipLoadsIntoTheNetworkItsSidecarDescribes() throws IOException {
-        MobileNetConfig config = MobileNetConfig.v1().withAlpha(0.25).withResolution(96).withClasses(3);
+        MobileNetConfig config = MobileNetConfig.v1().with(c -> c.alpha(0.25).resolution(96).classes(3));
         MobileNetModel original = MobileNetModel.create(config, Preprocessing.keras(), Labels.none(), 11);
         Path zip = dir.resolve("fine-tuned.zip");
         ModelSerializer.writeModel(original.network(), zip.toFile(), false);
@@ -180,24 +184,24 @@ class ImportedModelsTest {
                 + "(model.arch, model.alpha, ...; see the README)", refusal(zip));
 
         writeSidecar(config);
-        MobileNetModel loaded = MobileNetModel.load(zip);
+        MobileNetModel loaded = ModelLoader.load(zip);
         assertEquals(config, loaded.config());
         INDArray input = Nd4j.rand(DataType.FLOAT, 2, 96, 96, 3);
-        assertArrayEquals(original.predict(input, 3).get(1).embedding(), loaded.predict(input, 3).get(1).embedding());
+        assertArrayEquals(ModelHandler.of(original).predict(input, 3).get(1).embedding(), ModelHandler.of(loaded).predict(input, 3).get(1).embedding());
 
         Path foreign = dir.resolve("foreign.zip");
         copyZipReplacing(zip, foreign, "org.nd4j.linalg.activations.impl.ActivationIdentity", "java.lang.ProcessBuilder");
         assertEquals(foreign + " names the class java.lang.ProcessBuilder in its configuration; only DL4J's, ND4J's and "
                 + "this project's classes are allowed", refusal(foreign));
 
-        writeSidecar(config.withAlpha(0.5));
+        writeSidecar(config.with(c -> c.alpha(0.5)));
         assertTrue(refusal(zip).startsWith("layer 'conv1': DL4J parameter conv1/W has shape [8, 3, 3, 3] where v1 alpha=0.5"),
                 refusal(zip));
     }
 
     @Test
     void aDl4jBatchNormStoringLog10StdIsConvertedToVariance() throws IOException {
-        MobileNetConfig config = MobileNetConfig.v1().withAlpha(0.25).withResolution(96).withClasses(0);
+        MobileNetConfig config = MobileNetConfig.v1().with(c -> c.alpha(0.25).resolution(96).classes(0));
         String json = MobileNetBuilder.configuration(config).toJson();
         assertTrue(json.contains("\"useLogStd\" : false"), "DL4J's JSON spelling changed");
         ComputationGraph logStd = new ComputationGraph(
@@ -214,10 +218,10 @@ class ImportedModelsTest {
         Path zip = dir.resolve("log-std.zip");
         ModelSerializer.writeModel(logStd, zip.toFile(), false);
         writeSidecar(config);
-        MobileNetModel loaded = MobileNetModel.load(zip);
+        MobileNetModel loaded = ModelLoader.load(zip);
         INDArray input = Nd4j.rand(DataType.FLOAT, 2, 96, 96, 3);
         INDArray expected = logStd.output(false, input)[0];
-        INDArray actual = Nd4j.createFromArray(loaded.predict(input, 1).get(0).embedding());
+        INDArray actual = Nd4j.createFromArray(ModelHandler.of(loaded).predict(input, 1).get(0).embedding());
         assertTrue(expected.getRow(0).equalsWithEps(actual, 1e-4 * Math.max(1, expected.amaxNumber().doubleValue())),
                 "embeddings differ by " + expected.getRow(0).sub(actual).amaxNumber() + " at scale " + expected.amaxNumber());
     }

@@ -1,8 +1,13 @@
-package dev.mobilenetspark.model;
+package dev.mobilenetspark.model.file;
 
+import dev.mobilenetspark.model.Labels;
+import dev.mobilenetspark.model.MobileNetConfig;
+import dev.mobilenetspark.model.MobileNetModel;
+import dev.mobilenetspark.model.ModelFileException;
+import dev.mobilenetspark.model.architecture.MobileNetBuilder;
+import dev.mobilenetspark.model.cost.CostReport;
 import dev.mobilenetspark.model.image.Preprocessing;
-import org.deeplearning4j.nn.conf.CNN2DFormat;
-import org.deeplearning4j.nn.conf.inputs.InputType;
+
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -19,14 +24,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.Map;
 import java.util.Properties;
-import java.util.TreeMap;
 import java.util.zip.Deflater;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipException;
@@ -60,7 +61,7 @@ public final class ModelFile {
     private ModelFile() {
     }
 
-    static void write(MobileNetModel model, Path file) throws IOException {
+    public static void write(MobileNetModel model, Path file) throws IOException {
         Path parent = file.toAbsolutePath().getParent();
         Files.createDirectories(parent);
         Path tmp = Files.createTempFile(parent, file.getFileName().toString(), ".tmp");
@@ -92,11 +93,11 @@ public final class ModelFile {
         if (!model.labels().isEmpty()) {
             entry(zip, LABELS, model.labels().toUtf8());
         }
-        entry(zip, PARAMS, floatBytes(params));
+        entry(zip, PARAMS, MobileNetModel.littleEndian(params.toFloatVector()));
         zip.finish();
     }
 
-    static MobileNetModel read(Path file) throws IOException {
+    public static MobileNetModel read(Path file) throws IOException {
         try (InputStream in = Files.newInputStream(file)) {
             return read(in, file.toString());
         }
@@ -139,44 +140,24 @@ public final class ModelFile {
                     + paramBytes.length + " bytes, " + (declared * Float.BYTES) + " expected");
         }
         ComputationGraph network = new ComputationGraph(MobileNetBuilder.configuration(config));
-        int r = config.resolution();
-        long expected = CostReport.of(network, InputType.convolutional(r, r, 3, CNN2DFormat.NHWC)).params();
+        long expected = CostReport.of(network, config.resolution()).params();
         if (declared != expected) {
             throw new ModelFileException(source + " does not match the network its configuration ("
                     + config.summary() + ") builds: " + declared + " parameters in the file, " + expected + " built");
         }
-        INDArray params = Nd4j.createFromArray(floats(paramBytes)).reshape(1, declared);
-        String hash = contentHash(config, preprocessing, labels, params);
-        if (!hash.equals(meta.getProperty("content-sha256"))) {
-            throw new ModelFileException(source + " is corrupt: its content hash is " + hash
-                    + " but the file declares " + meta.getProperty("content-sha256"));
-        }
-        network.init(params, false);
+        network.init(Nd4j.createFromArray(floats(paramBytes)).reshape(1, declared), false);
         String stored = new String(require(entries, LAYOUT, source), StandardCharsets.UTF_8);
         String built = layout(network);
         if (!built.equals(stored)) {
             throw new ModelFileException(source + " does not match the network its configuration ("
                     + config.summary() + ") builds: " + firstDifference(stored, built));
         }
-        return new MobileNetModel(config, preprocessing, labels, network, hash);
-    }
-
-    /** SHA-256 over everything that determines a model's outputs. */
-    static String contentHash(MobileNetConfig config, Preprocessing preprocessing, Labels labels, INDArray params) {
-        Properties p = new Properties();
-        config.store(p, "model.");
-        preprocessing.store(p, "preprocessing.");
-        StringBuilder canonical = new StringBuilder();
-        new TreeMap<>(p).forEach((k, v) -> canonical.append(k).append('=').append(v).append('\n'));
-        try {
-            MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            sha.update(canonical.toString().getBytes(StandardCharsets.UTF_8));
-            sha.update(labels.toUtf8());
-            sha.update(floatBytes(params));
-            return HexFormat.of().formatHex(sha.digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is required of every JVM", e);
+        MobileNetModel model = MobileNetModel.of(config, preprocessing, labels, network);
+        if (!model.contentHash().equals(meta.getProperty("content-sha256"))) {
+            throw new ModelFileException(source + " is corrupt: its content hash is " + model.contentHash()
+                    + " but the file declares " + meta.getProperty("content-sha256"));
         }
+        return model;
     }
 
     /** One line per parameter, {@code layer_key [shape]}, in the order of the flattened vector. */
@@ -248,13 +229,6 @@ public final class ModelFile {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         p.store(out, "mobilenet-spark model");
         return out.toByteArray();
-    }
-
-    private static byte[] floatBytes(INDArray a) {
-        float[] f = a.toFloatVector();
-        ByteBuffer b = ByteBuffer.allocate(f.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-        b.asFloatBuffer().put(f);
-        return b.array();
     }
 
     private static float[] floats(byte[] bytes) {

@@ -1,4 +1,4 @@
-package dev.mobilenetspark.model;
+package dev.mobilenetspark.model.runtime;
 
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.nativeblas.NativeOpsHolder;
@@ -31,7 +31,7 @@ public final class NativeThreads {
      * OpenMP, whose setting is per calling thread (Spark runs tasks on pooled threads), so a
      * forward pass calls this first.
      */
-    static void applyToCurrentThread() {
+    public static void applyToCurrentThread() {
         int threads = limit;
         if (threads > 0) {
             NativeOpsHolder.getInstance().getDeviceNativeOps().setOmpNumThreads(threads);

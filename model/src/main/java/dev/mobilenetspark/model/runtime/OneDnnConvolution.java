@@ -1,7 +1,8 @@
-package dev.mobilenetspark.model;
+package dev.mobilenetspark.model.runtime;
 
 import dev.mobilenetspark.model.layers.ActivationHardSigmoid;
 import dev.mobilenetspark.model.layers.ActivationHardSwish;
+
 import org.bytedeco.dnnl.IntMemoryMap;
 import org.bytedeco.dnnl.convolution_forward;
 import org.bytedeco.dnnl.engine;

@@ -1,10 +1,11 @@
-package dev.mobilenetspark.model;
+package dev.mobilenetspark.model.runtime;
+
+import dev.mobilenetspark.model.MobileNetConfig;
+import dev.mobilenetspark.model.architecture.MobileNetBuilder;
+import dev.mobilenetspark.model.architecture.NetworkGraph;
 
 import org.deeplearning4j.nn.api.Layer;
-import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
-import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
-import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.ops.transforms.Transforms;
@@ -24,48 +25,44 @@ public final class BatchNormFolding {
     }
 
     /**
-     * The network of {@code config.withFoldedBatchNorm(true)} computing what {@code source} (built
+     * The network of {@code config.with(folded batch norm)} computing what {@code source} (built
      * for {@code config}) computes at inference; a network already folded is returned as is.
      */
     public static ComputationGraph fold(MobileNetConfig config, ComputationGraph source) {
         if (config.foldedBatchNorm()) {
             return source;
         }
-        ComputationGraph target = MobileNetBuilder.build(config.withFoldedBatchNorm(true), 0);
-        Map<String, String> batchNormAfter = batchNormAfter(source.getConfiguration());
-        for (Layer layer : target.getLayers()) {
-            String name = layer.conf().getLayer().getLayerName();
-            if (layer.numParams() == 0) {
+        MobileNetConfig folded = config.with(c -> c.foldedBatchNorm(true));
+        ComputationGraph target = MobileNetBuilder.build(folded, 0);
+        Map<String, NetworkGraph.Vertex> batchNormAfter = new HashMap<>();
+        for (NetworkGraph.Vertex v : NetworkGraph.of(source, config.resolution()).vertices()) {
+            if (v.kind() == NetworkGraph.Kind.BATCH_NORM) {
+                batchNormAfter.put(v.inputs().get(0), v);
+            }
+        }
+        for (NetworkGraph.Vertex v : NetworkGraph.of(target, config.resolution()).vertices()) {
+            Layer layer = v.layer() == null ? null : target.getLayer(v.name());
+            if (layer == null || layer.numParams() == 0) {
                 continue;
             }
-            if (!batchNormAfter.containsKey(name)) {
-                layer.setParamTable(source.getLayer(name).paramTable(false));
+            NetworkGraph.Vertex norm = batchNormAfter.get(v.name());
+            if (norm == null) {
+                layer.setParamTable(source.getLayer(v.name()).paramTable(false));
                 continue;
             }
-            Layer bn = source.getLayer(batchNormAfter.get(name));
-            double eps = ((BatchNormalization) bn.conf().getLayer()).getEps();
+            Layer bn = source.getLayer(norm.name());
+            double eps = ((BatchNormalization) norm.layer()).getEps();
             INDArray scale = bn.getParam("gamma").div(Transforms.sqrt(bn.getParam("var").add(eps), false));
             INDArray shift = bn.getParam("beta").sub(bn.getParam("mean").mul(scale));
-            INDArray w = source.getLayer(name).getParam("W");
+            INDArray w = source.getLayer(v.name()).getParam("W");
             long channels = scale.length();
             // DL4J keeps convolution kernels as [out, in, kH, kW] and depthwise ones as [kH, kW, in, multiplier].
-            long[] perChannel = layer.conf().getLayer() instanceof DepthwiseConvolution2D
+            long[] perChannel = v.kind() == NetworkGraph.Kind.DEPTHWISE_CONVOLUTION
                     ? new long[] {1, 1, channels, 1}
                     : new long[] {channels, 1, 1, 1};
             layer.setParam("W", w.mul(scale.reshape(perChannel)));
             layer.setParam("b", shift.reshape(layer.getParam("b").shape()));
         }
         return target;
-    }
-
-    /** For each layer that feeds a BatchNormalization, that BatchNormalization's name. */
-    private static Map<String, String> batchNormAfter(ComputationGraphConfiguration conf) {
-        Map<String, String> after = new HashMap<>();
-        conf.getVertices().forEach((name, vertex) -> {
-            if (vertex instanceof LayerVertex lv && lv.getLayerConf().getLayer() instanceof BatchNormalization) {
-                after.put(conf.getVertexInputs().get(name).get(0), name);
-            }
-        });
-        return after;
     }
 }

@@ -1,26 +1,20 @@
-package dev.mobilenetspark.model;
+package dev.mobilenetspark.model.cost;
 
-import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
-import dev.mobilenetspark.model.layers.ChannelScaleVertex;
-import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
-import org.deeplearning4j.nn.conf.graph.GraphVertex;
-import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import dev.mobilenetspark.model.MobileNetConfig;
+import dev.mobilenetspark.model.architecture.MobileNetBuilder;
+import dev.mobilenetspark.model.architecture.NetworkGraph;
+
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
-import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
 import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
-import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
-import org.deeplearning4j.nn.conf.layers.ZeroPaddingLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.nn.graph.util.GraphIndices;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * Per-layer output shape, parameters and mult-adds of a built network, read from its layer
@@ -40,30 +34,23 @@ public record CostReport(List<Row> rows) {
     }
 
     /**
-     * Reads the costs of {@code net} for an input of {@code input}'s shape. The network need not
-     * be initialised: no parameters are allocated.
+     * Reads the costs of {@code net} for an input of {@code resolution} pixels. The network need
+     * not be initialised: no parameters are allocated.
      */
-    public static CostReport of(ComputationGraph net, InputType input) {
-        ComputationGraphConfiguration conf = net.getConfiguration();
-        Map<String, InputType> outputs = conf.getLayerActivationTypes(input);
-        Map<String, GraphVertex> vertices = conf.getVertices();
-        GraphIndices indices = net.calculateIndices();
+    public static CostReport of(ComputationGraph net, int resolution) {
         List<Row> rows = new ArrayList<>();
-        for (int index : indices.getTopologicalSortOrder()) {
-            String name = indices.getIdxToName().get(index);
-            GraphVertex vertex = vertices.get(name);
-            InputType out = outputs.get(name);
-            if (vertex instanceof LayerVertex lv) {
-                Layer layer = lv.getLayerConf().getLayer();
-                rows.add(new Row(name, kind(layer), shape(out), layer.initializer().numParams(layer),
-                        weights(layer), multAdds(layer, out)));
-            } else if (vertex instanceof ElementWiseVertex e) {
-                rows.add(new Row(name, e.getOp().name().toLowerCase(Locale.ROOT), shape(out), 0, 0, 0));
-            } else if (vertex instanceof ChannelScaleVertex) {
-                rows.add(new Row(name, "channel scale", shape(out), 0, 0, 0));
-            }
+        for (NetworkGraph.Vertex v : NetworkGraph.of(net, resolution).vertices()) {
+            Layer layer = v.layer();
+            long params = layer == null ? 0 : layer.initializer().numParams(layer);
+            long weights = weights(v);
+            rows.add(new Row(v.name(), kind(v), shape(v.output()), params, weights, multAdds(weights, v.output())));
         }
         return new CostReport(rows);
+    }
+
+    /** The costs of the network {@code config} describes, without allocating its weights. */
+    public static CostReport of(MobileNetConfig config) {
+        return of(new ComputationGraph(MobileNetBuilder.configuration(config)), config.resolution());
     }
 
     public long params() {
@@ -99,29 +86,22 @@ public record CostReport(List<Row> rows) {
         return sb.toString();
     }
 
-    private static String kind(Layer layer) {
-        if (layer instanceof DepthwiseConvolution2D dw) {
-            return "dwconv " + dw.getKernelSize()[0] + "x" + dw.getKernelSize()[1] + "/" + dw.getStride()[0];
-        }
-        if (layer instanceof ConvolutionLayer c) {
-            return "conv " + c.getKernelSize()[0] + "x" + c.getKernelSize()[1] + "/" + c.getStride()[0];
-        }
-        if (layer instanceof BatchNormalization) {
-            return "batchnorm";
-        }
-        if (layer instanceof ActivationLayer a) {
-            return a.getActivationFn().toString().toLowerCase(Locale.ROOT);
-        }
-        if (layer instanceof GlobalPoolingLayer g) {
-            return "global " + g.getPoolingType().name().toLowerCase(Locale.ROOT) + " pool";
-        }
-        if (layer instanceof ZeroPaddingLayer) {
-            return "zero padding";
-        }
-        if (layer instanceof FeedForwardLayer f) {
-            return "dense " + f.getActivationFn().toString().toLowerCase(Locale.ROOT);
-        }
-        return layer.getClass().getSimpleName();
+    private static String kind(NetworkGraph.Vertex v) {
+        return switch (v.kind()) {
+            case DEPTHWISE_CONVOLUTION -> "dwconv " + kernel((ConvolutionLayer) v.layer());
+            case CONVOLUTION -> "conv " + kernel((ConvolutionLayer) v.layer());
+            case BATCH_NORM -> "batchnorm";
+            case ACTIVATION -> ((ActivationLayer) v.layer()).getActivationFn().toString().toLowerCase(Locale.ROOT);
+            case GLOBAL_AVERAGE_POOL -> "global avg pool";
+            case ZERO_PADDING -> "zero padding";
+            case DENSE -> "dense " + ((FeedForwardLayer) v.layer()).getActivationFn().toString().toLowerCase(Locale.ROOT);
+            case ADD -> "add";
+            case CHANNEL_SCALE -> "channel scale";
+        };
+    }
+
+    private static String kernel(ConvolutionLayer c) {
+        return c.getKernelSize()[0] + "x" + c.getKernelSize()[1] + "/" + c.getStride()[0];
     }
 
     private static String shape(InputType t) {
@@ -134,25 +114,26 @@ public record CostReport(List<Row> rows) {
         return t.toString();
     }
 
-    private static long weights(Layer layer) {
-        if (layer instanceof DepthwiseConvolution2D dw) {
-            return kernelArea(dw) * dw.getNIn() * dw.getDepthMultiplier();
-        }
-        if (layer instanceof ConvolutionLayer c) {
-            return kernelArea(c) * c.getNIn() * c.getNOut();
-        }
-        if (layer instanceof FeedForwardLayer f && !(layer instanceof BatchNormalization)) {
-            return f.getNIn() * f.getNOut();
-        }
-        return 0;
+    private static long weights(NetworkGraph.Vertex v) {
+        return switch (v.kind()) {
+            case DEPTHWISE_CONVOLUTION -> {
+                DepthwiseConvolution2D dw = (DepthwiseConvolution2D) v.layer();
+                yield kernelArea(dw) * dw.getNIn() * dw.getDepthMultiplier();
+            }
+            case CONVOLUTION -> {
+                ConvolutionLayer c = (ConvolutionLayer) v.layer();
+                yield kernelArea(c) * c.getNIn() * c.getNOut();
+            }
+            case DENSE -> {
+                FeedForwardLayer f = (FeedForwardLayer) v.layer();
+                yield f.getNIn() * f.getNOut();
+            }
+            default -> 0;
+        };
     }
 
     /** Every kernel weight is applied once per output position. */
-    private static long multAdds(Layer layer, InputType out) {
-        long weights = weights(layer);
-        if (weights == 0) {
-            return 0;
-        }
+    private static long multAdds(long weights, InputType out) {
         if (out instanceof InputType.InputTypeConvolutional c) {
             return weights * c.getHeight() * c.getWidth();
         }

@@ -1,4 +1,6 @@
-package dev.mobilenetspark.model;
+package dev.mobilenetspark.model.benchmark;
+
+import dev.mobilenetspark.model.ModelHandler;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -8,7 +10,7 @@ import java.util.Arrays;
 import java.util.Map;
 
 /**
- * Measures images per second of {@link MobileNetModel#predict}, the path the job runs: a forward
+ * Measures images per second of {@link ModelHandler#predict}, the path the job runs: a forward
  * pass and the top-k and embedding extraction. Each timed run repeats passes for at least
  * {@code minSeconds}; the median of the runs is the figure, min and max show the noise.
  */
@@ -20,13 +22,13 @@ public final class Benchmark {
     private Benchmark() {
     }
 
-    public static Result run(MobileNetModel model, int batch, int warmups, int runs, double minSeconds) {
+    public static Result run(ModelHandler handler, int batch, int warmups, int runs, double minSeconds) {
         if (batch < 1 || runs < 1) {
             throw new IllegalArgumentException("batch and runs must be at least 1");
         }
-        INDArray input = input(model, batch);
+        INDArray input = input(handler, batch);
         for (int i = 0; i < warmups; i++) {
-            model.predict(input, 5);
+            handler.predict(input, 5);
         }
         double[] rates = new double[runs];
         for (int run = 0; run < runs; run++) {
@@ -34,7 +36,7 @@ public final class Benchmark {
             long images = 0;
             double elapsed;
             do {
-                model.predict(input, 5);
+                handler.predict(input, 5);
                 images += batch;
                 elapsed = (System.nanoTime() - start) / 1e9;
             } while (elapsed < minSeconds);
@@ -46,15 +48,15 @@ public final class Benchmark {
     }
 
     /** Milliseconds per layer of one forward pass at {@code batch}, averaged over {@code runs} after a warm-up. */
-    public static Map<String, Double> profile(MobileNetModel model, int batch, int runs) {
-        INDArray input = input(model, batch);
-        model.predict(input, 5);
-        return model.profile(input, runs);
+    public static Map<String, Double> profile(ModelHandler handler, int batch, int runs) {
+        INDArray input = input(handler, batch);
+        handler.predict(input, 5);
+        return handler.profile(input, runs);
     }
 
     /** A seeded random batch in [-1, 1]. */
-    private static INDArray input(MobileNetModel model, int batch) {
-        int r = model.config().resolution();
+    private static INDArray input(ModelHandler handler, int batch) {
+        int r = handler.model().config().resolution();
         Nd4j.getRandom().setSeed(batch);
         return Nd4j.rand(DataType.FLOAT, batch, r, r, 3).muli(2).subi(1);
     }

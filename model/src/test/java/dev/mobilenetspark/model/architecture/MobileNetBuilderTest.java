@@ -1,9 +1,13 @@
-package dev.mobilenetspark.model;
+package dev.mobilenetspark.model.architecture;
 
-import org.deeplearning4j.nn.conf.CNN2DFormat;
-import org.deeplearning4j.nn.conf.inputs.InputType;
-import org.deeplearning4j.nn.graph.ComputationGraph;
+import dev.mobilenetspark.model.Architecture;
+import dev.mobilenetspark.model.Labels;
+import dev.mobilenetspark.model.MobileNetConfig;
+import dev.mobilenetspark.model.MobileNetModel;
+import dev.mobilenetspark.model.cost.CostReport;
 import dev.mobilenetspark.model.image.Preprocessing;
+
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -37,7 +41,7 @@ class MobileNetBuilderTest {
             "0.25, 224", "0.25, 192", "0.25, 160", "0.25, 128",
     })
     void everyPaperShapeRunsAndYieldsProbabilitiesAndEmbeddings(double alpha, int resolution) {
-        MobileNetConfig config = MobileNetConfig.v1().withAlpha(alpha).withResolution(resolution).withClasses(10);
+        MobileNetConfig config = MobileNetConfig.v1().with(c -> c.alpha(alpha).resolution(resolution).classes(10));
         ComputationGraph net = MobileNetBuilder.build(config, 1);
         INDArray[] out = net.output(false, randomBatch(2, resolution));
         assertArrayEquals(new long[] {2, 10}, out[0].shape());
@@ -53,8 +57,7 @@ class MobileNetBuilderTest {
             "v3-small, 1.0, 224", "v3-small, 0.75, 192", "v3-small, 0.5, 160",
     })
     void v2AndV3RunAtThePapersShapes(String arch, double alpha, int resolution) {
-        MobileNetConfig config = MobileNetConfig.v1().withArchitecture(Architecture.parse(arch))
-                .withAlpha(alpha).withResolution(resolution).withClasses(10);
+        MobileNetConfig config = MobileNetConfig.v1().with(c -> c.architecture(Architecture.parse(arch)).alpha(alpha).resolution(resolution).classes(10));
         ComputationGraph net = MobileNetBuilder.build(config, 1);
         INDArray[] out = net.output(false, randomBatch(2, resolution));
         int embedding = MobileNetModel.of(config, Preprocessing.keras(), Labels.none(), net)
@@ -68,8 +71,7 @@ class MobileNetBuilderTest {
 
     @Test
     void v2ResidualAddsTheBlockInputToItsProjection() {
-        ComputationGraph net = MobileNetBuilder.build(MobileNetConfig.v1().withArchitecture(Architecture.V2)
-                .withAlpha(0.5).withResolution(96), 2);
+        ComputationGraph net = MobileNetBuilder.build(MobileNetConfig.v1().with(c -> c.architecture(Architecture.V2).alpha(0.5).resolution(96)), 2);
         Map<String, INDArray> acts = net.feedForward(randomBatch(1, 96), false);
         INDArray expected = acts.get("block_1_project_BN").add(acts.get("block_2_project_BN"));
         assertTrue(expected.equalsWithEps(acts.get("block_2_add"), 1e-5));
@@ -78,8 +80,7 @@ class MobileNetBuilderTest {
 
     @Test
     void v3SqueezeExciteGatesTheDepthwiseOutput() {
-        ComputationGraph net = MobileNetBuilder.build(MobileNetConfig.v1().withArchitecture(Architecture.V3_SMALL)
-                .withResolution(96), 2);
+        ComputationGraph net = MobileNetBuilder.build(MobileNetConfig.v1().with(c -> c.architecture(Architecture.V3_SMALL).resolution(96)), 2);
         Map<String, INDArray> acts = net.feedForward(randomBatch(1, 96), false);
         String se = "expanded_conv_squeeze_excite_";
         INDArray map = acts.get("expanded_conv_depthwise_relu");
@@ -93,7 +94,7 @@ class MobileNetBuilderTest {
 
     @Test
     void embeddingIsTheMeanOverHeightAndWidthOfTheLastFeatureMap() {
-        ComputationGraph net = MobileNetBuilder.build(MobileNetConfig.v1().withAlpha(0.25).withResolution(128), 3);
+        ComputationGraph net = MobileNetBuilder.build(MobileNetConfig.v1().with(c -> c.alpha(0.25).resolution(128)), 3);
         INDArray input = randomBatch(2, 128);
         Map<String, INDArray> acts = net.feedForward(input, false);
         INDArray last = acts.get("conv_pw_13_relu");
@@ -106,7 +107,7 @@ class MobileNetBuilderTest {
 
     @Test
     void layerNamesFollowKeras() {
-        ComputationGraph net = MobileNetBuilder.build(MobileNetConfig.v1().withAlpha(0.25).withResolution(128), 1);
+        ComputationGraph net = MobileNetBuilder.build(MobileNetConfig.v1().with(c -> c.alpha(0.25).resolution(128)), 1);
         for (String name : new String[] {"conv1", "conv1_bn", "conv1_relu", "conv_dw_1", "conv_dw_1_bn", "conv_dw_1_relu",
                 "conv_pw_1", "conv_pw_1_bn", "conv_pw_1_relu", "conv_dw_13", "conv_pw_13_relu", "global_pool", "predictions"}) {
             assertNotNull(net.getLayer(name), name);
@@ -118,7 +119,7 @@ class MobileNetBuilderTest {
     @Test
     void foldedBatchNormPutsBiasAndActivationInTheConvolution() {
         ComputationGraph net = MobileNetBuilder.build(
-                MobileNetConfig.v1().withAlpha(0.25).withResolution(128).withFoldedBatchNorm(true), 1);
+                MobileNetConfig.v1().with(c -> c.alpha(0.25).resolution(128).foldedBatchNorm(true)), 1);
         assertNull(net.getConfiguration().getVertices().get("conv1_bn"));
         assertEquals(Set.of("W", "b"), keysOf(net, "conv_dw_1"));
         INDArray emb = net.output(false, randomBatch(1, 128))[1];
@@ -127,18 +128,18 @@ class MobileNetBuilderTest {
 
     @Test
     void kerasPaddingDiffersFromSameOnlyOnOddSizes() {
-        MobileNetConfig same = MobileNetConfig.v1().withAlpha(0.25).withResolution(129).withClasses(0);
-        MobileNetConfig keras = same.withPadding(MobileNetConfig.Padding.KERAS);
+        MobileNetConfig same = MobileNetConfig.v1().with(c -> c.alpha(0.25).resolution(129).classes(0));
+        MobileNetConfig keras = same.with(c -> c.padding(MobileNetConfig.Padding.KERAS));
         assertEquals("65x65x8", costRow(same, "conv1"));
         assertEquals("64x64x8", costRow(keras, "conv1"));
-        assertNotNull(MobileNetBuilder.configuration(keras.withResolution(128)).getVertices().get("conv1_pad"));
-        assertEquals(costRow(same.withResolution(128), "conv_pw_13"),
-                costRow(keras.withResolution(128), "conv_pw_13"));
+        assertNotNull(MobileNetBuilder.configuration(keras.with(c -> c.resolution(128))).getVertices().get("conv1_pad"));
+        assertEquals(costRow(same.with(c -> c.resolution(128)), "conv_pw_13"),
+                costRow(keras.with(c -> c.resolution(128)), "conv_pw_13"));
     }
 
     @Test
     void withoutClassesOnlyTheEmbeddingIsProduced() {
-        ComputationGraph net = MobileNetBuilder.build(MobileNetConfig.v1().withAlpha(0.25).withResolution(128).withClasses(0), 1);
+        ComputationGraph net = MobileNetBuilder.build(MobileNetConfig.v1().with(c -> c.alpha(0.25).resolution(128).classes(0)), 1);
         INDArray[] out = net.output(false, randomBatch(1, 128));
         assertEquals(1, out.length);
         assertArrayEquals(new long[] {1, 256}, out[0].shape());
@@ -147,8 +148,7 @@ class MobileNetBuilderTest {
 
     @Test
     void plainReluIsUnbounded() {
-        ComputationGraph net = MobileNetBuilder.build(MobileNetConfig.v1().withAlpha(0.25).withResolution(128)
-                .withActivation(MobileNetConfig.Activation.RELU), 1);
+        ComputationGraph net = MobileNetBuilder.build(MobileNetConfig.v1().with(c -> c.alpha(0.25).resolution(128).activation(MobileNetConfig.Activation.RELU)), 1);
         net.getLayer("conv1").getParam("W").muli(100);
         assertTrue(net.feedForward(randomBatch(1, 128), false).get("conv1_relu").maxNumber().doubleValue() > 6);
     }
@@ -157,24 +157,21 @@ class MobileNetBuilderTest {
     void invalidOptionsAreRefusedWithTheirName() {
         MobileNetConfig v1 = MobileNetConfig.v1();
         assertEquals("alpha must be in (0, 2], got 0.0",
-                assertThrows(IllegalArgumentException.class, () -> v1.withAlpha(0)).getMessage());
+                assertThrows(IllegalArgumentException.class, () -> v1.with(c -> c.alpha(0))).getMessage());
         assertEquals("alpha must be in (0, 2], got 2.5",
-                assertThrows(IllegalArgumentException.class, () -> v1.withAlpha(2.5)).getMessage());
+                assertThrows(IllegalArgumentException.class, () -> v1.with(c -> c.alpha(2.5))).getMessage());
         assertEquals("alpha 0.01 leaves a layer with no filters",
-                assertThrows(IllegalArgumentException.class, () -> v1.withAlpha(0.01)).getMessage());
+                assertThrows(IllegalArgumentException.class, () -> v1.with(c -> c.alpha(0.01))).getMessage());
         assertEquals("resolution must be at least 32 pixels, got 31",
-                assertThrows(IllegalArgumentException.class, () -> v1.withResolution(31)).getMessage());
+                assertThrows(IllegalArgumentException.class, () -> v1.with(c -> c.resolution(31))).getMessage());
         assertEquals("classes must be 0 (no classifier) or more, got -1",
-                assertThrows(IllegalArgumentException.class, () -> v1.withClasses(-1)).getMessage());
+                assertThrows(IllegalArgumentException.class, () -> v1.with(c -> c.classes(-1))).getMessage());
         assertTrue(assertThrows(IllegalArgumentException.class, () -> Architecture.parse("v9"))
                 .getMessage().contains("v1, v1-fullconv, v2, v3-large, v3-small"));
     }
 
     private static String costRow(MobileNetConfig config, String name) {
-        int r = config.resolution();
-        return CostReport.of(new ComputationGraph(MobileNetBuilder.configuration(config)),
-                        InputType.convolutional(r, r, 3, CNN2DFormat.NHWC))
-                .rows().stream().filter(row -> row.name().equals(name)).findFirst().orElseThrow().output();
+        return CostReport.of(config).rows().stream().filter(row -> row.name().equals(name)).findFirst().orElseThrow().output();
     }
 
     private static Set<String> keysOf(ComputationGraph net, String layer) {

@@ -1,8 +1,11 @@
-package dev.mobilenetspark.model;
+package dev.mobilenetspark.model.architecture;
 
+import dev.mobilenetspark.model.Architecture;
+import dev.mobilenetspark.model.MobileNetConfig;
 import dev.mobilenetspark.model.layers.ActivationHardSigmoid;
 import dev.mobilenetspark.model.layers.ActivationHardSwish;
 import dev.mobilenetspark.model.layers.ChannelScaleVertex;
+
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;

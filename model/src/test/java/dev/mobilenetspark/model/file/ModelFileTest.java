@@ -1,7 +1,15 @@
-package dev.mobilenetspark.model;
+package dev.mobilenetspark.model.file;
 
+import dev.mobilenetspark.model.Architecture;
+import dev.mobilenetspark.model.Labels;
+import dev.mobilenetspark.model.MobileNetConfig;
+import dev.mobilenetspark.model.MobileNetModel;
+import dev.mobilenetspark.model.ModelFileException;
+import dev.mobilenetspark.model.ModelHandler;
+import dev.mobilenetspark.model.Prediction;
 import dev.mobilenetspark.model.image.Normalization;
 import dev.mobilenetspark.model.image.Preprocessing;
+
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -34,7 +42,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ModelFileTest {
 
-    private static final MobileNetConfig CONFIG = MobileNetConfig.v1().withAlpha(0.25).withResolution(128).withClasses(3);
+    private static final MobileNetConfig CONFIG = MobileNetConfig.v1().with(c -> c.alpha(0.25).resolution(128).classes(3));
     private static final Preprocessing PREPROCESSING = Preprocessing.keras()
             .withNormalization(Normalization.ZERO_TO_ONE).withResize(Preprocessing.Resize.BILINEAR_ALIGN_CORNERS);
     private static MobileNetModel model;
@@ -54,14 +62,14 @@ class ModelFileTest {
     @Test
     void roundTripGivesIdenticalOutputsAndMetadata(@TempDir Path dir) throws IOException {
         Path file = dir.resolve("model.mobilenet");
-        model.save(file);
-        MobileNetModel loaded = MobileNetModel.load(file);
+        ModelFile.write(model, file);
+        MobileNetModel loaded = ModelLoader.load(file);
         assertEquals(CONFIG, loaded.config());
         assertEquals(PREPROCESSING, loaded.preprocessing());
         assertEquals("mountain", loaded.labels().name(1));
         assertEquals(model.contentHash(), loaded.contentHash());
-        List<Prediction> before = model.predict(input, 3);
-        List<Prediction> after = loaded.predict(input, 3);
+        List<Prediction> before = ModelHandler.of(model).predict(input, 3);
+        List<Prediction> after = ModelHandler.of(loaded).predict(input, 3);
         for (int i = 0; i < before.size(); i++) {
             assertArrayEquals(before.get(i).embedding(), after.get(i).embedding());
             assertEquals(before.get(i).top(), after.get(i).top());
@@ -72,14 +80,14 @@ class ModelFileTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"v2", "v3-large", "v3-small"})
     void everyArchitectureRoundTrips(String arch, @TempDir Path dir) throws IOException {
-        MobileNetConfig config = CONFIG.withArchitecture(Architecture.parse(arch)).withAlpha(0.5);
+        MobileNetConfig config = CONFIG.with(c -> c.architecture(Architecture.parse(arch)).alpha(0.5));
         MobileNetModel original = MobileNetModel.create(config, PREPROCESSING, Labels.none(), 5);
         Path file = dir.resolve(arch + ".mobilenet");
-        original.save(file);
-        MobileNetModel loaded = MobileNetModel.load(file);
+        ModelFile.write(original, file);
+        MobileNetModel loaded = ModelLoader.load(file);
         assertEquals(config, loaded.config());
         assertEquals(original.contentHash(), loaded.contentHash());
-        assertArrayEquals(original.predict(input, 1).get(2).embedding(), loaded.predict(input, 1).get(2).embedding());
+        assertArrayEquals(ModelHandler.of(original).predict(input, 1).get(2).embedding(), ModelHandler.of(loaded).predict(input, 1).get(2).embedding());
     }
 
     @Test

@@ -1,4 +1,4 @@
-package dev.mobilenetspark.model;
+package dev.mobilenetspark.model.architecture;
 
 import java.util.List;
 

@@ -1,6 +1,14 @@
-package dev.mobilenetspark.model;
+package dev.mobilenetspark.model.runtime;
 
+import dev.mobilenetspark.model.Architecture;
+import dev.mobilenetspark.model.Labels;
+import dev.mobilenetspark.model.MobileNetConfig;
+import dev.mobilenetspark.model.MobileNetModel;
+import dev.mobilenetspark.model.ModelHandler;
+import dev.mobilenetspark.model.Prediction;
+import dev.mobilenetspark.model.architecture.MobileNetBuilder;
 import dev.mobilenetspark.model.image.Preprocessing;
+
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
@@ -23,8 +31,7 @@ class BatchNormFoldingTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"v1", "v2", "v3-large", "v3-small"})
     void foldedNetworkComputesTheSameFunction(String arch) {
-        MobileNetConfig config = MobileNetConfig.v1().withArchitecture(Architecture.parse(arch))
-                .withAlpha(0.5).withResolution(128).withClasses(7);
+        MobileNetConfig config = MobileNetConfig.v1().with(c -> c.architecture(Architecture.parse(arch)).alpha(0.5).resolution(128).classes(7));
         ComputationGraph network = MobileNetBuilder.build(config, 9);
         Nd4j.getRandom().setSeed(3);
         for (Layer layer : network.getLayers()) {
@@ -48,13 +55,13 @@ class BatchNormFoldingTest {
         assertClose(expected[1], actual[1]);
         assertTrue(expected[0].equalsWithEps(actual[0], 1e-5), "probabilities differ");
 
-        // The facade runs the folded copy: its answers are the BatchNorm network's.
-        List<Prediction> predictions = model.predict(input, 1);
+        // The native backend runs the folded copy: its answers are the BatchNorm network's.
+        List<Prediction> predictions = ModelHandler.of(model).predict(input, 1);
         for (int i = 0; i < 3; i++) {
             assertEquals(expected[0].getRow(i).argMax().getInt(0), predictions.get(i).top().get(0).index());
             assertClose(expected[1].getRow(i), Nd4j.createFromArray(predictions.get(i).embedding()));
         }
-        assertSame(folded, BatchNormFolding.fold(config.withFoldedBatchNorm(true), folded));
+        assertSame(folded, BatchNormFolding.fold(config.with(c -> c.foldedBatchNorm(true)), folded));
     }
 
     /**

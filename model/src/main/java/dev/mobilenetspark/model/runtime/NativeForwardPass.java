@@ -1,19 +1,13 @@
-package dev.mobilenetspark.model;
+package dev.mobilenetspark.model.runtime;
 
-import dev.mobilenetspark.model.layers.ChannelScaleVertex;
-import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
-import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
-import org.deeplearning4j.nn.conf.graph.GraphVertex;
-import org.deeplearning4j.nn.conf.graph.LayerVertex;
-import org.deeplearning4j.nn.conf.inputs.InputType;
+import dev.mobilenetspark.model.architecture.MobileNetBuilder;
+import dev.mobilenetspark.model.architecture.NetworkGraph;
+
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
-import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
-import org.deeplearning4j.nn.conf.layers.Layer;
-import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.conf.layers.ZeroPaddingLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.nn.graph.util.GraphIndices;
+import org.nd4j.common.util.ArrayUtil;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -21,14 +15,13 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Broadcast;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
-import org.nd4j.common.util.ArrayUtil;
 
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -42,9 +35,9 @@ import java.util.Set;
  * layers as one gemm. Buffers are allocated once per batch size and shared by liveness, so a
  * batch allocates no native memory: what would otherwise pile up off the heap until a GC.
  *
- * <p>Not thread-safe on its own: {@link MobileNetModel} serialises calls.
+ * <p>Not thread-safe: the {@code ModelHandler} that owns one serialises its calls.
  */
-final class FastNetwork {
+public final class NativeForwardPass {
 
     /** One vertex of the plan: computes its output buffer from its inputs' buffers. */
     private interface Step {
@@ -59,31 +52,21 @@ final class FastNetwork {
     private int batch = -1;
     private final Map<String, INDArray> buffers = new HashMap<>();
 
-    /** Plans {@code network} (folded: no BatchNorm or activation layers) for NHWC inputs of {@code input}'s shape. */
-    FastNetwork(ComputationGraph network, InputType input) {
-        ComputationGraphConfiguration conf = network.getConfiguration();
-        Map<String, InputType> types = conf.getLayerActivationTypes(input);
-        GraphIndices indices = network.calculateIndices();
-        for (int index : indices.getTopologicalSortOrder()) {
-            String name = indices.getIdxToName().get(index);
-            GraphVertex vertex = conf.getVertices().get(name);
-            if (vertex == null) {
-                continue;
-            }
-            String[] inputs = conf.getVertexInputs().get(name).toArray(String[]::new);
-            long[] inputShape = shape(inputs[0].equals(MobileNetBuilder.INPUT) ? input : types.get(inputs[0]));
-            long[] shape = shape(types.get(name));
-            boolean padding = vertex instanceof LayerVertex lv && lv.getLayerConf().getLayer() instanceof ZeroPaddingLayer;
-            plan.add(new Planned(name, inputs, shape, step(network, name, vertex, inputShape, shape), padding));
+    /** Plans {@code network} (folded: no BatchNorm or activation layers) for NHWC inputs of {@code resolution}. */
+    public NativeForwardPass(ComputationGraph network, int resolution) {
+        NetworkGraph graph = NetworkGraph.of(network, resolution);
+        for (NetworkGraph.Vertex v : graph.vertices()) {
+            plan.add(new Planned(v.name(), v.inputs().toArray(String[]::new), v.shape(), step(network, v),
+                    v.kind() == NetworkGraph.Kind.ZERO_PADDING));
         }
-        outputs = conf.getNetworkOutputs().toArray(String[]::new);
+        outputs = graph.outputs().toArray(String[]::new);
     }
 
     /**
      * Runs the network on an NHWC batch; returns the graph's outputs, in the graph's order, as
      * this plan's own buffers: valid until the next call.
      */
-    INDArray[] output(INDArray input) {
+    public INDArray[] output(INDArray input) {
         run(input, null);
         return Arrays.stream(outputs).map(buffers::get).toArray(INDArray[]::new);
     }
@@ -95,7 +78,7 @@ final class FastNetwork {
     }
 
     /** Nanoseconds spent in each vertex over {@code runs} passes on {@code input}, in plan order. */
-    Map<String, Long> profile(INDArray input, int runs) {
+    public Map<String, Long> profile(INDArray input, int runs) {
         Map<String, Long> nanos = new LinkedHashMap<>();
         for (int i = 0; i < runs; i++) {
             run(input, nanos);
@@ -104,7 +87,6 @@ final class FastNetwork {
     }
 
     private void run(INDArray input, Map<String, Long> nanos) {
-        NativeThreads.applyToCurrentThread();
         int n = (int) input.size(0);
         if (n != batch) {
             allocate(n);
@@ -169,54 +151,36 @@ final class FastNetwork {
         return best;
     }
 
-    /** [1, H, W, C] or [1, size]; the batch dimension is set when buffers are allocated. */
-    private static long[] shape(InputType type) {
-        if (type instanceof InputType.InputTypeConvolutional c) {
-            return new long[] {1, c.getHeight(), c.getWidth(), c.getChannels()};
-        }
-        if (type instanceof InputType.InputTypeFeedForward f) {
-            return new long[] {1, f.getSize()};
-        }
-        throw new IllegalArgumentException("no fast path for activations of type " + type);
-    }
-
-    private static Step step(ComputationGraph network, String name, GraphVertex vertex, long[] inputShape, long[] shape) {
-        if (vertex instanceof ElementWiseVertex e && e.getOp() == ElementWiseVertex.Op.Add) {
-            return (in, out) -> in[0].add(in[1], out);
-        }
-        if (vertex instanceof ChannelScaleVertex) {
-            return (in, out) -> Broadcast.mul(in[0], in[1], out, 0, 3);
-        }
-        if (!(vertex instanceof LayerVertex lv)) {
-            throw new IllegalArgumentException("no fast path for vertex " + name + " (" + vertex + ")");
-        }
-        Layer layer = lv.getLayerConf().getLayer();
-        org.deeplearning4j.nn.api.Layer params = network.getLayer(name);
-        if (layer instanceof ConvolutionLayer c) {
-            OneDnnConvolution convolution = new OneDnnConvolution(c, params.getParam("W"), params.getParam("b"), inputShape, shape);
-            return (in, out) -> convolution.run(in[0], out);
-        }
-        if (layer instanceof ZeroPaddingLayer z) {
-            int[] pad = z.getPadding();
-            return (in, out) -> out.get(NDArrayIndex.all(),
-                    NDArrayIndex.interval(pad[0], pad[0] + in[0].size(1)),
-                    NDArrayIndex.interval(pad[2], pad[2] + in[0].size(2)),
-                    NDArrayIndex.all()).assign(in[0]);
-        }
-        if (layer instanceof GlobalPoolingLayer g && g.getPoolingType() == PoolingType.AVG) {
-            return (in, out) -> in[0].mean(out, 1, 2);
-        }
-        if (layer instanceof FeedForwardLayer f) {
-            INDArray weights = params.getParam("W");
-            INDArray bias = params.getParam("b");
-            IActivation activation = f.getActivationFn();
-            return (in, out) -> {
-                Nd4j.gemm(in[0], weights, out, false, false, 1.0, 0.0);
-                out.addiRowVector(bias);
-                activation.getActivation(out, false);
-            };
-        }
-        throw new IllegalArgumentException("no fast path for layer " + name + " (" + layer.getClass().getSimpleName()
-                + "): the network must be BatchNorm-folded");
+    private static Step step(ComputationGraph network, NetworkGraph.Vertex v) {
+        org.deeplearning4j.nn.api.Layer params = v.layer() == null ? null : network.getLayer(v.name());
+        return switch (v.kind()) {
+            case ADD -> (in, out) -> in[0].add(in[1], out);
+            case CHANNEL_SCALE -> (in, out) -> Broadcast.mul(in[0], in[1], out, 0, 3);
+            case CONVOLUTION, DEPTHWISE_CONVOLUTION -> {
+                OneDnnConvolution convolution = new OneDnnConvolution((ConvolutionLayer) v.layer(), params.getParam("W"),
+                        params.getParam("b"), v.inputShape(), v.shape());
+                yield (in, out) -> convolution.run(in[0], out);
+            }
+            case ZERO_PADDING -> {
+                int[] pad = ((ZeroPaddingLayer) v.layer()).getPadding();
+                yield (in, out) -> out.get(NDArrayIndex.all(),
+                        NDArrayIndex.interval(pad[0], pad[0] + in[0].size(1)),
+                        NDArrayIndex.interval(pad[2], pad[2] + in[0].size(2)),
+                        NDArrayIndex.all()).assign(in[0]);
+            }
+            case GLOBAL_AVERAGE_POOL -> (in, out) -> in[0].mean(out, 1, 2);
+            case DENSE -> {
+                INDArray weights = params.getParam("W");
+                INDArray bias = params.getParam("b");
+                IActivation activation = ((FeedForwardLayer) v.layer()).getActivationFn();
+                yield (in, out) -> {
+                    Nd4j.gemm(in[0], weights, out, false, false, 1.0, 0.0);
+                    out.addiRowVector(bias);
+                    activation.getActivation(out, false);
+                };
+            }
+            case BATCH_NORM, ACTIVATION -> throw new IllegalArgumentException("no native step for layer " + v.name()
+                    + " (" + v.kind() + "): the network must be BatchNorm-folded");
+        };
     }
 }

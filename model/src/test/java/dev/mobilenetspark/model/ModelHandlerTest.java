@@ -1,13 +1,13 @@
 package dev.mobilenetspark.model;
 
-import dev.mobilenetspark.model.image.ImageDecodeException;
 import dev.mobilenetspark.model.image.Preprocessing;
-import dev.mobilenetspark.model.image.RgbImage;
+
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -25,15 +25,18 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class MobileNetModelTest {
+/** The handler on a small random V1: its top-k, labels, shapes, threads, photos and failures. */
+class ModelHandlerTest {
 
-    private static final MobileNetConfig CONFIG = MobileNetConfig.v1().withAlpha(0.25).withResolution(128).withClasses(20);
+    private static final MobileNetConfig CONFIG = MobileNetConfig.v1().with(c -> c.alpha(0.25).resolution(128).classes(20));
     private static MobileNetModel model;
+    private static ModelHandler handler;
     private static INDArray batch;
 
     @BeforeAll
     static void createOnce() {
         model = MobileNetModel.create(CONFIG, Preprocessing.keras(), Labels.none(), 5);
+        handler = ModelHandler.of(model, ModelHandler.Backend.NATIVE, 0);
         Nd4j.getRandom().setSeed(11);
         batch = Nd4j.rand(DataType.FLOAT, 6, 128, 128, 3).muli(2).subi(1);
     }
@@ -41,7 +44,7 @@ class MobileNetModelTest {
     @Test
     void topKIsTheKMostProbableClassesInOrderWithTheirProbabilities() {
         INDArray probabilities = model.network().output(false, batch)[0];
-        List<Prediction> predictions = model.predict(batch, 4);
+        List<Prediction> predictions = handler.predict(batch, 4);
         assertEquals(6, predictions.size());
         for (int i = 0; i < 6; i++) {
             float[] p = probabilities.getRow(i).toFloatVector();
@@ -49,7 +52,7 @@ class MobileNetModelTest {
             assertEquals(4, top.size());
             for (int j = 0; j < top.size(); j++) {
                 Prediction.ClassScore s = top.get(j);
-                assertEquals(p[s.index()], s.probability(), 1e-6, "the facade runs the BatchNorm-folded copy");
+                assertEquals(p[s.index()], s.probability(), 1e-6, "the handler runs the BatchNorm-folded copy");
                 assertEquals("class_" + s.index(), s.name());
                 long higher = 0;
                 for (float v : p) {
@@ -63,7 +66,7 @@ class MobileNetModelTest {
 
     @Test
     void kAboveTheClassCountReturnsEveryClass() {
-        assertEquals(20, model.predict(batch, 50).get(0).top().size());
+        assertEquals(20, handler.predict(batch, 50).get(0).top().size());
     }
 
     @Test
@@ -73,7 +76,7 @@ class MobileNetModelTest {
             names.add("place " + i);
         }
         MobileNetModel named = MobileNetModel.of(CONFIG, Preprocessing.keras(), Labels.of(names), model.network());
-        Prediction.ClassScore best = named.predict(batch, 1).get(0).top().get(0);
+        Prediction.ClassScore best = ModelHandler.of(named).predict(batch, 1).get(0).top().get(0);
         assertEquals("place " + best.index(), best.name());
         assertEquals("labels file has 3 names but the model has 20 classes", assertThrows(IllegalArgumentException.class,
                 () -> MobileNetModel.of(CONFIG, Preprocessing.keras(), Labels.of(List.of("a", "b", "c")), model.network()))
@@ -84,18 +87,18 @@ class MobileNetModelTest {
     void wrongInputShapeIsRefused() {
         INDArray nchw = Nd4j.zeros(DataType.FLOAT, 1, 3, 128, 128);
         assertEquals("input must have shape [N, 128, 128, 3], got [1, 3, 128, 128]",
-                assertThrows(IllegalArgumentException.class, () -> model.predict(nchw, 5)).getMessage());
-        assertThrows(IllegalArgumentException.class, () -> model.predict(batch, 0));
+                assertThrows(IllegalArgumentException.class, () -> handler.predict(nchw, 5)).getMessage());
+        assertThrows(IllegalArgumentException.class, () -> handler.predict(batch, 0));
     }
 
     @Test
     void concurrentCallersGetTheSameAnswersAsOneCaller() throws Exception {
-        List<Prediction> expected = model.predict(batch, 3);
+        List<Prediction> expected = handler.predict(batch, 3);
         ExecutorService pool = Executors.newFixedThreadPool(3);
         try {
             List<Future<List<Prediction>>> futures = new ArrayList<>();
             for (int t = 0; t < 6; t++) {
-                futures.add(pool.submit(() -> model.predict(batch, 3)));
+                futures.add(pool.submit(() -> handler.predict(batch, 3)));
             }
             for (Future<List<Prediction>> f : futures) {
                 List<Prediction> got = f.get();
@@ -111,25 +114,51 @@ class MobileNetModelTest {
 
     @Test
     void realPhotosGoFromBytesToPredictionsInOneBatch() throws Exception {
-        List<RgbImage> images = new ArrayList<>();
+        List<float[]> inputs = new ArrayList<>();
         for (String photo : List.of("china.jpg", "ski_chelsea.png", "grace_hopper.jpg")) {
-            images.add(model.decode(Files.readAllBytes(Path.of("../data-samples/photos", photo))));
+            ModelHandler.Prepared prepared = handler.prepare(Files.readAllBytes(Path.of("../data-samples/photos", photo)));
+            assertTrue(prepared.ok(), photo + ": " + prepared.failure());
+            assertEquals(128 * 128 * 3, prepared.input().length);
+            inputs.add(prepared.input());
         }
-        List<Prediction> predictions = model.predictImages(images, 5);
+        ModelHandler.BatchResult batchResult = handler.run(inputs, 5);
+        List<Prediction> predictions = batchResult.outcomes().stream().map(ModelHandler.Outcome::prediction).toList();
         assertEquals(3, predictions.size());
-        List<Prediction> one = model.predictImages(images.subList(1, 2), 5);
-        assertArrayEquals(predictions.get(1).embedding(), one.get(0).embedding(), 1e-5f);
+        assertTrue(batchResult.nanos() > 0);
+        Prediction one = handler.run(inputs.subList(1, 2), 5).outcomes().get(0).prediction();
+        assertArrayEquals(predictions.get(1).embedding(), one.embedding(), 1e-5f);
         assertFalse(Arrays.equals(predictions.get(0).embedding(), predictions.get(2).embedding()),
                 "different photos give different embeddings");
-        ImageDecodeException bad = assertThrows(ImageDecodeException.class,
-                () -> model.decode("not an image".getBytes(StandardCharsets.UTF_8)));
-        assertEquals(ImageDecodeException.Reason.UNKNOWN_FORMAT, bad.reason());
+    }
+
+    @Test
+    void badBytesAreADecodeFailureNotAnException() {
+        ModelHandler.Prepared bad = handler.prepare("not an image".getBytes(StandardCharsets.UTF_8));
+        assertFalse(bad.ok());
+        assertEquals(ModelHandler.Stage.DECODE, bad.failure().stage());
+        assertTrue(bad.failure().message().startsWith("not a JPEG, PNG"), bad.failure().message());
+        assertEquals(null, bad.input());
+    }
+
+    @Test
+    void anImageThatCannotBeInferredFailsAloneAndTheRestOfItsBatchIsInferred() {
+        float[] good = batch.get(NDArrayIndex.point(0)).dup().data().asFloat();
+        float[] wrongSize = new float[17];
+        List<ModelHandler.Outcome> outcomes = handler.run(List.of(good, wrongSize, good), 2).outcomes();
+        assertEquals(3, outcomes.size());
+        assertEquals(ModelHandler.Stage.INFER, outcomes.get(1).failure().stage());
+        assertEquals("a model input has 49152 floats, got 17", outcomes.get(1).failure().message());
+        Prediction expected = handler.predict(batch, 2).get(0);
+        for (int i : new int[] {0, 2}) {
+            assertEquals(null, outcomes.get(i).failure());
+            assertArrayEquals(expected.embedding(), outcomes.get(i).prediction().embedding(), 1e-5f);
+        }
     }
 
     @Test
     void embeddingOnlyModelHasNoClasses() {
-        MobileNetModel headless = MobileNetModel.create(CONFIG.withClasses(0), Preprocessing.keras(), Labels.none(), 5);
-        Prediction p = headless.predict(batch, 5).get(0);
+        MobileNetModel headless = MobileNetModel.create(CONFIG.with(c -> c.classes(0)), Preprocessing.keras(), Labels.none(), 5);
+        Prediction p = ModelHandler.of(headless).predict(batch, 5).get(0);
         assertTrue(p.top().isEmpty());
         assertEquals(256, p.embedding().length);
     }

@@ -1,0 +1,302 @@
+package dev.mobilenetspark.model;
+
+import dev.mobilenetspark.model.file.ModelFile;
+import dev.mobilenetspark.model.image.ImageDecoder;
+import dev.mobilenetspark.model.image.Preprocessor;
+import dev.mobilenetspark.model.runtime.BatchNormFolding;
+import dev.mobilenetspark.model.runtime.NativeForwardPass;
+import dev.mobilenetspark.model.runtime.NativeThreads;
+
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * Runs one model for a whole JVM, in the shape of Apache Beam's RunInference ModelHandler: made
+ * once (from a model file's bytes on an executor), {@link #prepare} turns image bytes into a model
+ * input or a typed failure, {@link #run} turns a batch of inputs into one prediction or failure
+ * per image. Everything native stays in here: the batch's off-heap memory, the network planned
+ * for the chosen {@link Backend}, the native thread limit, and the one lock around a pass.
+ *
+ * <p>Thread-safe, and meant to be shared: one per JVM. A forward pass uses every core it is
+ * given (its OpenMP threads wait for each other at every layer), so an image decoded on another
+ * thread at the same time stalls all of them: measured, passes ran at half their speed beside
+ * decoding. So {@link #prepare} runs on any number of threads at once and a pass runs alone,
+ * waiting for the images being prepared (a few milliseconds each) and holding new ones back.
+ */
+public final class ModelHandler {
+
+    /** How forward passes are computed. */
+    public enum Backend {
+        /** BatchNorm folded into the convolutions, run as planned oneDNN steps on NHWC buffers. */
+        NATIVE,
+        /** DL4J's own {@code ComputationGraph.output} on the network as configured: the reference. */
+        DL4J;
+
+        public String id() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+
+        public static Backend parse(String text) {
+            return OptionNames.parse(values(), Backend::id, text, "backend");
+        }
+    }
+
+    /** Where an image failed; {@link #READ} is the caller's, for bytes it could not fetch. */
+    public enum Stage {
+        READ, DECODE, PREPROCESS, INFER;
+
+        public String id() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /** Why an image got no prediction. */
+    public record Failure(Stage stage, String message) {
+
+        public static Failure of(Stage stage, Exception e) {
+            return new Failure(stage, e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName());
+        }
+    }
+
+    /**
+     * One image made ready for {@link #run}: its model input (NHWC floats) or why it could not
+     * be made; {@code nanos} is the work it took, waiting for the cores left out.
+     */
+    public record Prepared(float[] input, Failure failure, long nanos) {
+
+        public boolean ok() {
+            return failure == null;
+        }
+    }
+
+    /** What became of one image of a batch: a prediction or a failure. */
+    public record Outcome(Prediction prediction, Failure failure) { }
+
+    /** One outcome per image of a batch, in order; {@code nanos} is the inference work. */
+    public record BatchResult(List<Outcome> outcomes, long nanos) { }
+
+    private final MobileNetModel model;
+    private final Backend backend;
+    private final ImageDecoder decoder;
+    private final Preprocessor preprocessor;
+    private final Function<INDArray, INDArray[]> forward;
+    private final NativeForwardPass pass;
+    private final ReentrantReadWriteLock cores = new ReentrantReadWriteLock();
+
+    private ModelHandler(MobileNetModel model, Backend backend, int threads) {
+        this.model = model;
+        this.backend = backend;
+        MobileNetConfig config = model.config();
+        this.decoder = new ImageDecoder(model.preprocessing());
+        this.preprocessor = new Preprocessor(model.preprocessing(), config.resolution());
+        if (threads > 0) {
+            NativeThreads.limit(threads);
+        }
+        if (backend == Backend.NATIVE) {
+            pass = new NativeForwardPass(BatchNormFolding.fold(config, model.network()), config.resolution());
+            forward = pass::output;
+        } else {
+            pass = null;
+            ComputationGraph network = model.network();
+            forward = input -> network.output(false, input);
+        }
+    }
+
+    /**
+     * A handler for {@code model}.
+     *
+     * @param threads native compute threads for this JVM; 0 leaves the native default (one per core)
+     */
+    public static ModelHandler of(MobileNetModel model, Backend backend, int threads) {
+        if (threads < 0) {
+            throw new IllegalArgumentException("threads must be 0 (one per core) or more, got " + threads);
+        }
+        return new ModelHandler(model, backend, threads);
+    }
+
+    /** A handler for {@code model} on the native backend with the native default of threads. */
+    public static ModelHandler of(MobileNetModel model) {
+        return of(model, Backend.NATIVE, 0);
+    }
+
+    /** A handler for the model file in {@code modelFile} (as {@link ModelFile} writes it); {@code source} names it in errors. */
+    public static ModelHandler load(byte[] modelFile, String source, Backend backend, int threads) throws IOException {
+        return of(ModelFile.read(new ByteArrayInputStream(modelFile), source), backend, threads);
+    }
+
+    public MobileNetModel model() {
+        return model;
+    }
+
+    public Backend backend() {
+        return backend;
+    }
+
+    /**
+     * Decodes and preprocesses one image as this model's preprocessing asks (pixel budget,
+     * colour profile, crop and resize to its input). Never throws for bad bytes: a failure
+     * carries its stage, {@link Stage#DECODE} or {@link Stage#PREPROCESS}.
+     */
+    public Prepared prepare(byte[] bytes) {
+        Lock shared = cores.readLock();
+        shared.lock();
+        long start = System.nanoTime();
+        Stage stage = Stage.DECODE;
+        try {
+            var image = decoder.decode(bytes, preprocessor.requiredShortSide());
+            stage = Stage.PREPROCESS;
+            float[] input = new float[preprocessor.floatsPerImage()];
+            preprocessor.preprocess(image, input, 0);
+            return new Prepared(input, null, System.nanoTime() - start);
+        } catch (RuntimeException e) {
+            return new Prepared(null, Failure.of(stage, e), System.nanoTime() - start);
+        } finally {
+            shared.unlock();
+        }
+    }
+
+    /**
+     * One forward pass over {@code inputs} (each {@link Prepared#input()}); if it fails, each
+     * image alone, so that one image that cannot be inferred fails by itself, with
+     * {@link Stage#INFER}. Returns the top {@code topK} classes and the embedding of each.
+     */
+    public BatchResult run(List<float[]> inputs, int topK) {
+        long[] nanos = {0};
+        List<Outcome> outcomes = new ArrayList<>(inputs.size());
+        try {
+            timed(nanos, () -> predict(inputs, topK)).forEach(p -> outcomes.add(new Outcome(p, null)));
+        } catch (RuntimeException batchFailed) {
+            for (float[] input : inputs) {
+                try {
+                    outcomes.add(new Outcome(timed(nanos, () -> predict(List.of(input), topK)).get(0), null));
+                } catch (RuntimeException e) {
+                    outcomes.add(new Outcome(null, Failure.of(Stage.INFER, e)));
+                }
+            }
+        }
+        return new BatchResult(outcomes, nanos[0]);
+    }
+
+    /**
+     * One forward pass over {@code batch}, shape [N, resolution, resolution, 3] (NHWC, as
+     * {@link #prepare} makes each image), one prediction per image in order; fails as a whole.
+     */
+    public List<Prediction> predict(INDArray batch, int topK) {
+        long r = model.config().resolution();
+        if (batch.rank() != 4 || batch.size(1) != r || batch.size(2) != r || batch.size(3) != 3) {
+            throw new IllegalArgumentException("input must have shape [N, " + r + ", " + r + ", 3], got "
+                    + Arrays.toString(batch.shape()));
+        }
+        if (topK < 1) {
+            throw new IllegalArgumentException("top-k must be at least 1, got " + topK);
+        }
+        return exclusive(() -> extract(forward.apply(batch), (int) batch.size(0), topK));
+    }
+
+    /**
+     * Milliseconds per layer of the native forward pass on {@code batch}, averaged over
+     * {@code runs} passes, in execution order: where the time goes (the benchmark's {@code --profile}).
+     */
+    public Map<String, Double> profile(INDArray batch, int runs) {
+        if (pass == null) {
+            throw new IllegalStateException("only the native backend is profiled");
+        }
+        Map<String, Long> nanos = exclusive(() -> pass.profile(batch, runs));
+        Map<String, Double> ms = new LinkedHashMap<>();
+        nanos.forEach((layer, total) -> ms.put(layer, total / 1e6 / runs));
+        return ms;
+    }
+
+    private List<Prediction> predict(List<float[]> inputs, int topK) {
+        if (inputs.isEmpty()) {
+            throw new IllegalArgumentException("a batch needs at least one image");
+        }
+        int r = model.config().resolution();
+        int floats = preprocessor.floatsPerImage();
+        // Freed when the pass is done, not left to the GC: off-heap buffers pile up while the
+        // heap is quiet, and the executor's RSS grows with the input.
+        try (INDArray batch = Nd4j.createUninitialized(DataType.FLOAT, inputs.size(), r, r, 3)) {
+            FloatBuffer data = batch.data().asNioFloat();
+            for (int i = 0; i < inputs.size(); i++) {
+                float[] input = inputs.get(i);
+                if (input.length != floats) {
+                    throw new IllegalArgumentException("a model input has " + floats + " floats, got " + input.length);
+                }
+                data.put(i * floats, input);
+            }
+            return predict(batch, topK);
+        }
+    }
+
+    /** The forward pass and the reading of its outputs, alone on the cores. */
+    private <T> T exclusive(Supplier<T> work) {
+        Lock alone = cores.writeLock();
+        alone.lock();
+        try {
+            NativeThreads.applyToCurrentThread();
+            return work.get();
+        } finally {
+            alone.unlock();
+        }
+    }
+
+    private static <T> T timed(long[] nanos, Supplier<T> work) {
+        long start = System.nanoTime();
+        try {
+            return work.get();
+        } finally {
+            nanos[0] += System.nanoTime() - start;
+        }
+    }
+
+    /** Predictions from the graph's outputs (predictions if classified, then embeddings), read before the next pass. */
+    private List<Prediction> extract(INDArray[] outputs, int n, int topK) {
+        boolean classified = model.config().hasClassifier();
+        INDArray embeddings = outputs[classified ? 1 : 0];
+        List<Prediction> predictions = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            List<Prediction.ClassScore> top = classified ? topK(outputs[0].getRow(i).toFloatVector(), topK) : List.of();
+            predictions.add(new Prediction(top, embeddings.getRow(i).toFloatVector()));
+        }
+        return predictions;
+    }
+
+    private List<Prediction.ClassScore> topK(float[] probabilities, int k) {
+        int count = Math.min(k, probabilities.length);
+        int[] best = new int[count];
+        int filled = 0;
+        for (int c = 0; c < probabilities.length; c++) {
+            float p = probabilities[c];
+            if (filled == count && p <= probabilities[best[count - 1]]) {
+                continue;
+            }
+            int pos = filled == count ? count - 1 : filled++;
+            while (pos > 0 && probabilities[best[pos - 1]] < p) {
+                best[pos] = best[pos - 1];
+                pos--;
+            }
+            best[pos] = c;
+        }
+        List<Prediction.ClassScore> top = new ArrayList<>(count);
+        for (int index : best) {
+            top.add(new Prediction.ClassScore(index, model.labels().name(index), probabilities[index]));
+        }
+        return top;
+    }
+}
