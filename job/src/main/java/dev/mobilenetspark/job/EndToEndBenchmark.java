@@ -1,7 +1,7 @@
 package dev.mobilenetspark.job;
 
 import dev.mobilenetspark.model.MobileNetModel;
-import dev.mobilenetspark.model.ModelFile;
+
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.MapFunction;
 import org.apache.spark.broadcast.Broadcast;
@@ -34,11 +34,11 @@ import java.util.stream.Stream;
  * ImageNet-like JPEGs, the sample photos re-encoded at 500x375 and quality 90, replicated. The
  * input is written first and its preparation is left out of every figure.
  */
-final class EndToEndBenchmark {
+public final class EndToEndBenchmark {
 
     /** An ImageNet validation photo's typical size and quality. */
-    static final int WIDTH = 500;
-    static final int HEIGHT = 375;
+    public static final int WIDTH = 500;
+    public static final int HEIGHT = 375;
     static final float QUALITY = 0.9f;
 
     private static final StructType INPUT = new StructType()
@@ -52,11 +52,9 @@ final class EndToEndBenchmark {
      * The measured run; {@code startupSeconds} is from JVM start to the first batch inferred,
      * preparation left out (-1 if no batch was).
      */
-    record Result(JobSummary summary, double preparationSeconds, double startupSeconds, long peakRssMb) { }
+    public record Result(JobSummary summary, double preparationSeconds, double startupSeconds, long peakRssMb) { }
 
-    static Result run(MobileNetModel model, int images, int batch, int threads, Path photos, Path workDir) throws IOException {
-        ByteArrayOutputStream modelBytes = new ByteArrayOutputStream();
-        ModelFile.write(model, modelBytes);
+    public static Result run(MobileNetModel model, int images, int batch, int threads, Path photos, Path workDir) throws IOException {
         JobSettings settings = JobSettings.of(model, true, 5, batch, threads, JobSettings.DEFAULT_MAX_FILE_BYTES);
         Path input = workDir.resolve("input.parquet");
         SparkSessions.Handle spark = SparkSessions.getOrCreate();
@@ -68,7 +66,7 @@ final class EndToEndBenchmark {
             JobSummary summary = InferenceJob.run(spark.session(),
                     new InputSpec(input.toString(), "parquet", "image", "id", false, null, 0),
                     new OutputTarget(workDir.resolve("output").toString(), null, "parquet", "overwrite", false),
-                    settings, modelBytes.toByteArray(), 1.0);
+                    settings, model, 1.0);
             double startup = summary.firstBatchSeconds() < 0 ? -1 : summary.firstBatchSeconds() - preparation;
             return new Result(summary, preparation, startup, peakRssMb());
         } finally {

@@ -7,7 +7,7 @@ import java.util.Locale;
 import java.util.stream.Collectors;
 
 /** More rows failed than {@code --max-error-fraction} allows; the job wrote no table. */
-final class ErrorBudgetExceeded extends RuntimeException {
+public final class ErrorBudgetExceeded extends RuntimeException {
 
     private static final long serialVersionUID = 1L;
 

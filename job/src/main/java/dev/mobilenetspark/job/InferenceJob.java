@@ -1,5 +1,8 @@
 package dev.mobilenetspark.job;
 
+import dev.mobilenetspark.model.MobileNetModel;
+import dev.mobilenetspark.model.file.ModelFile;
+
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
@@ -9,6 +12,7 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
 import org.apache.spark.util.SerializableConfiguration;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.util.List;
@@ -21,10 +25,11 @@ import static org.apache.spark.sql.functions.sum;
 
 /**
  * The driver's side of a run: read -> decode -> batch -> infer on executors -> write.
- * The model's bytes are broadcast once; the per-image results are computed once, kept
- * (memory and disk) while the tables are projected from them and written, then released.
+ * The model is serialised and broadcast once; executors plan it, the driver never does. The
+ * per-image results are computed once, kept (memory and disk) while the tables are projected
+ * from them and written, then released.
  */
-final class InferenceJob {
+public final class InferenceJob {
 
     private InferenceJob() {
     }
@@ -36,10 +41,12 @@ final class InferenceJob {
      * Runs the job and writes its tables; throws {@link ErrorBudgetExceeded}, having written
      * nothing, when more than {@code maxErrorFraction} of the rows failed.
      */
-    static JobSummary run(SparkSession spark, InputSpec input, OutputTarget target, JobSettings settings,
-                          byte[] modelBytes, double maxErrorFraction) throws IOException {
+    public static JobSummary run(SparkSession spark, InputSpec input, OutputTarget target, JobSettings settings,
+                                 MobileNetModel net, double maxErrorFraction) throws IOException {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        Broadcast<byte[]> model = jsc.broadcast(modelBytes);
+        ByteArrayOutputStream modelFile = new ByteArrayOutputStream();
+        ModelFile.write(net, modelFile);
+        Broadcast<byte[]> model = jsc.broadcast(modelFile.toByteArray());
         Broadcast<SerializableConfiguration> hadoopConf =
                 jsc.broadcast(new SerializableConfiguration(jsc.hadoopConfiguration()));
         JobMetrics metrics = JobMetrics.register(jsc.sc());
@@ -55,7 +62,7 @@ final class InferenceJob {
             rows = OutputTables.withoutDone(spark, rows, settings, target);
         }
         Dataset<Row> results = rows
-                .mapPartitions(new PartitionInference(settings, model, hadoopConf, metrics), Encoders.row(OutputTables.RESULT))
+                .mapPartitions(new PartitionInference(settings, model, hadoopConf, metrics), Encoders.row(ResultRow.SCHEMA))
                 .persist(StorageLevel.MEMORY_AND_DISK());
         try {
             long read = 0;

@@ -14,7 +14,7 @@ import java.util.List;
  * @param format     images, parquet or table (resolved: never "auto")
  * @param partitions repartition to this many before inference; 0 keeps the input's partitioning
  */
-record InputSpec(String input, String format, String imageColumn, String idColumn, boolean recursive,
+public record InputSpec(String input, String format, String imageColumn, String idColumn, boolean recursive,
                  String pathGlobFilter, int partitions) {
 
     static final List<String> FORMATS = List.of("auto", "images", "parquet", "table");
@@ -24,7 +24,7 @@ record InputSpec(String input, String format, String imageColumn, String idColum
      * Parquet file or a directory holding Parquet files, image files otherwise. Runs on the
      * driver before Spark starts, so a wrong path is reported at once.
      */
-    static String resolveFormat(String input, String format, Configuration conf) throws IOException {
+    public static String resolveFormat(String input, String format, Configuration conf) throws IOException {
         if (!FORMATS.contains(format)) {
             throw new IllegalArgumentException("unknown input format '" + format + "': expected one of "
                     + String.join(", ", FORMATS));

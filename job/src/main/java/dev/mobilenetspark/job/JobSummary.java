@@ -19,7 +19,7 @@ import java.util.Map;
  * @param stages        where the run's time went
  * @param written       where each table went, in writing order
  */
-record JobSummary(long read, long labelled, Map<String, Long> failedByStage, long duplicateIds, long skipped, long modelLoads,
+public record JobSummary(long read, long labelled, Map<String, Long> failedByStage, long duplicateIds, long skipped, long modelLoads,
                   double startupSeconds, double firstBatchSeconds, double runSeconds, StageSeconds stages,
                   List<String> written) {
 
@@ -28,23 +28,23 @@ record JobSummary(long read, long labelled, Map<String, Long> failedByStage, lon
      * over the executors' task slots (they overlap, so they can add up to more than the run);
      * writing is the driver's wall time for the tables.
      */
-    record StageSeconds(double read, double decode, double infer, double write) {
+    public record StageSeconds(double read, double decode, double infer, double write) {
 
-        String format() {
+        public String format() {
             return String.format(Locale.ROOT, "read %.1f s, decode+preprocess %.1f s, inference %.1f s (task time), write %.1f s",
                     read, decode, infer, write);
         }
     }
 
-    long failed() {
+    public long failed() {
         return failedByStage.values().stream().mapToLong(Long::longValue).sum();
     }
 
-    double imagesPerSecond() {
+    public double imagesPerSecond() {
         return runSeconds > 0 ? read / runSeconds : 0;
     }
 
-    String format() {
+    public String format() {
         StringBuilder sb = new StringBuilder();
         row(sb, "images read", Long.toString(read));
         row(sb, "labelled", Long.toString(labelled));

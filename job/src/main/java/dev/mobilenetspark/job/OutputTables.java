@@ -8,9 +8,6 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructField;
-import org.apache.spark.sql.types.StructType;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -31,44 +28,28 @@ import static org.apache.spark.sql.functions.lit;
  *   <li>errors: image_id, source, stage (read, decode, preprocess, infer), error, model_id.</li>
  * </ul>
  */
-final class OutputTables {
+public final class OutputTables {
 
     /** The three tables, in the order they are written. */
-    enum Table {
+    public enum Table {
         LABELS, EMBEDDINGS, ERRORS;
 
-        String suffix() {
+        public String suffix() {
             return name().toLowerCase(Locale.ROOT);
         }
     }
-
-    /**
-     * What the partition function emits per input row: a success carries the classes and the
-     * embedding, a failure its stage and message.
-     */
-    static final StructType RESULT = new StructType(new StructField[] {
-            DataTypes.createStructField("image_id", DataTypes.StringType, true),
-            DataTypes.createStructField("source", DataTypes.StringType, true),
-            DataTypes.createStructField("label_index", DataTypes.createArrayType(DataTypes.IntegerType, false), true),
-            DataTypes.createStructField("label", DataTypes.createArrayType(DataTypes.StringType, false), true),
-            DataTypes.createStructField("score", DataTypes.createArrayType(DataTypes.FloatType, false), true),
-            DataTypes.createStructField("embedding", DataTypes.createArrayType(DataTypes.FloatType, false), true),
-            DataTypes.createStructField("stage", DataTypes.StringType, true),
-            DataTypes.createStructField("error", DataTypes.StringType, true),
-            DataTypes.createStructField("processed_at", DataTypes.TimestampType, true),
-    });
 
     private OutputTables() {
     }
 
     /** The rows of {@code table}, projected from the per-image results. */
     static Dataset<Row> project(Dataset<Row> results, Table table, JobSettings settings) {
-        Column modelId = lit(settings.modelId()).as("model_id");
+        Column modelId = lit(settings.model().id()).as("model_id");
         Column ok = col("stage").isNull();
         return switch (table) {
             case LABELS -> results.where(ok).select(col("image_id"), col("label_index"), col("label"), col("score"),
-                    modelId, lit(settings.arch()).as("arch"), lit(settings.alpha()).as("alpha"),
-                    lit(settings.resolution()).as("resolution"), col("processed_at"));
+                    modelId, lit(settings.model().architecture().id()).as("arch"), lit(settings.model().alpha()).as("alpha"),
+                    lit(settings.model().resolution()).as("resolution"), col("processed_at"));
             case EMBEDDINGS -> results.where(ok).select(col("image_id"), col("embedding"), modelId);
             case ERRORS -> results.where(col("stage").isNotNull()).select(col("image_id"), col("source"), col("stage"),
                     col("error"), modelId);
@@ -76,9 +57,9 @@ final class OutputTables {
     }
 
     /** The tables this run writes: labels only with a classifier, embeddings unless turned off. */
-    static List<Table> written(JobSettings settings) {
+    public static List<Table> written(JobSettings settings) {
         List<Table> tables = new ArrayList<>();
-        if (settings.hasClassifier()) {
+        if (settings.model().hasClassifier()) {
             tables.add(Table.LABELS);
         }
         if (settings.embeddings()) {
@@ -166,7 +147,7 @@ final class OutputTables {
             }
             Dataset<Row> existing = (target.isCatalog() ? spark.table(location)
                     : spark.read().format(target.format()).load(location))
-                    .where(col("model_id").equalTo(settings.modelId())).select(col("image_id"));
+                    .where(col("model_id").equalTo(settings.model().id())).select(col("image_id"));
             done = done == null ? existing : done.union(existing);
         }
         return done == null ? input : input.join(done.distinct(), input.col("image_id").equalTo(done.col("image_id")),

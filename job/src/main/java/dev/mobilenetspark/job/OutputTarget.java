@@ -8,12 +8,12 @@ import java.util.List;
  * {@code skipExisting} (append only), input rows already in the output for the same model are
  * not processed again.
  */
-record OutputTarget(String directory, String tablePrefix, String format, String mode, boolean skipExisting) {
+public record OutputTarget(String directory, String tablePrefix, String format, String mode, boolean skipExisting) {
 
     static final List<String> FORMATS = List.of("parquet", "orc", "json");
     static final List<String> MODES = List.of("errorifexists", "overwrite", "append");
 
-    OutputTarget {
+    public OutputTarget {
         if ((directory == null) == (tablePrefix == null)) {
             throw new IllegalArgumentException("give exactly one of --output DIR and --output-table-prefix DB.NAME");
         }
@@ -28,11 +28,11 @@ record OutputTarget(String directory, String tablePrefix, String format, String 
         }
     }
 
-    boolean isCatalog() {
+    public boolean isCatalog() {
         return tablePrefix != null;
     }
 
-    String location(OutputTables.Table table) {
+    public String location(OutputTables.Table table) {
         return isCatalog() ? tablePrefix + "_" + table.suffix() : directory + "/" + table.suffix();
     }
 }

@@ -1,18 +1,14 @@
 package dev.mobilenetspark.job;
 
-import dev.mobilenetspark.model.MobileNetModel;
-import dev.mobilenetspark.model.Prediction;
-import dev.mobilenetspark.model.image.RgbImage;
+import dev.mobilenetspark.model.ModelHandler;
+
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
-import org.apache.spark.util.LongAccumulator;
 import org.apache.spark.util.SerializableConfiguration;
-import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.io.IOException;
 import java.sql.Timestamp;
@@ -20,16 +16,14 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Locale;
 import java.util.NoSuchElementException;
-import java.util.concurrent.locks.Lock;
-import java.util.function.Supplier;
 
 /**
- * Runs inside {@code mapPartitions}: reads and decodes each input row, gathers fixed-size batches
- * of decoded images, runs one forward pass per batch, and emits one result row per input row
- * (schema {@link OutputTables#RESULT}). A row that fails to read, decode, preprocess or infer
- * becomes a result with that stage and the message; it never fails the task.
+ * Runs inside {@code mapPartitions}: a plain batching iterator over rows. It reads each input
+ * row's bytes, has the JVM's {@link ModelHandler} prepare them, gathers fixed-size batches of
+ * prepared images, has the handler run each batch, and emits one {@link ResultRow} per input
+ * row. A row that fails to read, decode, preprocess or infer becomes a result with that stage
+ * and the message; it never fails the task.
  *
  * <p>Input rows have {@link ImageSource#COLUMNS}: an image's bytes come from the {@code image}
  * column, or for image files from {@code path}, read here through Hadoop's file system API so
@@ -38,8 +32,6 @@ import java.util.function.Supplier;
 final class PartitionInference implements MapPartitionsFunction<Row, Row> {
 
     private static final long serialVersionUID = 1L;
-
-    enum Stage { READ, DECODE, PREPROCESS, INFER }
 
     private final JobSettings settings;
     private final Broadcast<byte[]> modelBytes;
@@ -56,20 +48,22 @@ final class PartitionInference implements MapPartitionsFunction<Row, Row> {
 
     @Override
     public Iterator<Row> call(Iterator<Row> input) {
-        MobileNetModel model = ExecutorModels.get(settings, modelBytes, metrics.modelLoads);
-        return new Results(input, model);
+        return new Results(input, ExecutorModels.get(settings, modelBytes, metrics.modelLoads));
     }
+
+    /** An image prepared for the next batch, with the row it came from. */
+    private record Pending(String id, String source, float[] input) { }
 
     /** Pulls one batch at a time from the input, so a partition is never held whole. */
     private final class Results implements Iterator<Row> {
         private final Iterator<Row> input;
-        private final MobileNetModel model;
+        private final ModelHandler handler;
         private final ArrayDeque<Row> ready = new ArrayDeque<>();
         private boolean inferredOne;
 
-        Results(Iterator<Row> input, MobileNetModel model) {
+        Results(Iterator<Row> input, ModelHandler handler) {
             this.input = input;
-            this.model = model;
+            this.handler = handler;
         }
 
         @Override
@@ -89,122 +83,63 @@ final class PartitionInference implements MapPartitionsFunction<Row, Row> {
         }
 
         private void nextBatch() {
-            List<Decoded> batch = new ArrayList<>(settings.batchSize());
+            List<Pending> batch = new ArrayList<>(settings.batchSize());
             long start = System.nanoTime();
-            long decoding = 0;
+            long preparing = 0;
             while (batch.size() < settings.batchSize() && input.hasNext()) {
                 Row row = input.next();
-                String id = row.getString(0);
-                String source = row.getString(1);
+                String id = row.getAs("image_id");
+                String source = row.getAs("source");
                 byte[] bytes;
                 try {
-                    if (id == null) {
-                        throw new IOException("the image id is null");
-                    }
-                    bytes = bytesOf(row);
+                    bytes = bytesOf(row, id);
                 } catch (Exception e) {
-                    ready.add(failure(id, source, Stage.READ, e));
+                    ready.add(ResultRow.failure(id, source, ModelHandler.Failure.of(ModelHandler.Stage.READ, e)).toRow());
                     continue;
                 }
-                long decodeStart = System.nanoTime();
-                try {
-                    batch.add(new Decoded(id, source, decode(bytes)));
-                } catch (Exception e) {
-                    ready.add(failure(id, source, Stage.DECODE, e));
-                } finally {
-                    decoding += System.nanoTime() - decodeStart;
+                long prepareStart = System.nanoTime();
+                ModelHandler.Prepared prepared = handler.prepare(bytes);
+                preparing += System.nanoTime() - prepareStart;
+                metrics.decodeNanos.add(prepared.nanos());
+                if (prepared.ok()) {
+                    batch.add(new Pending(id, source, prepared.input()));
+                } else {
+                    ready.add(ResultRow.failure(id, source, prepared.failure()).toRow());
                 }
             }
-            metrics.readNanos.add(System.nanoTime() - start - decoding);
+            metrics.readNanos.add(System.nanoTime() - start - preparing);
             if (!batch.isEmpty()) {
                 infer(batch);
             }
         }
 
-        /** One forward pass for the batch; if anything fails, each image alone, to find which. */
-        private void infer(List<Decoded> batch) {
-            INDArray input;
-            List<Prediction> predictions;
-            try {
-                input = toBatch(batch.stream().map(Decoded::image).toList());
-            } catch (Exception e) {
-                batch.forEach(this::inferAlone);
-                return;
-            }
-            try {
-                predictions = predict(input);
-            } catch (Exception e) {
-                batch.forEach(this::inferAlone);
-                return;
-            } finally {
-                // Free the batch's native memory now: off-heap buffers left to the GC pile up
-                // while the heap is quiet, and the executor's RSS grows with the input.
-                input.close();
-            }
+        private void infer(List<Pending> batch) {
+            ModelHandler.BatchResult result = handler.run(batch.stream().map(Pending::input).toList(), settings.topK());
+            metrics.inferNanos.add(result.nanos());
             Timestamp now = new Timestamp(System.currentTimeMillis());
             for (int i = 0; i < batch.size(); i++) {
-                ready.add(success(batch.get(i), predictions.get(i), now));
-            }
-        }
-
-        private void inferAlone(Decoded d) {
-            INDArray input;
-            try {
-                input = toBatch(List.of(d.image()));
-            } catch (Exception e) {
-                ready.add(failure(d.id(), d.source(), Stage.PREPROCESS, e));
-                return;
-            }
-            try {
-                Prediction p = predict(input).get(0);
-                ready.add(success(d, p, new Timestamp(System.currentTimeMillis())));
-            } catch (Exception e) {
-                ready.add(failure(d.id(), d.source(), Stage.INFER, e));
-            } finally {
-                input.close();
-            }
-        }
-
-        // The three steps that compute, each behind the executor's CoreGate; the metrics count
-        // their work, not their wait at the gate.
-
-        private RgbImage decode(byte[] bytes) {
-            return gated(CoreGate.shared(), metrics.decodeNanos, () -> model.decode(bytes));
-        }
-
-        private INDArray toBatch(List<RgbImage> images) {
-            return gated(CoreGate.shared(), metrics.decodeNanos, () -> model.toBatch(images));
-        }
-
-        private List<Prediction> predict(INDArray input) {
-            List<Prediction> predictions = gated(CoreGate.exclusive(), metrics.inferNanos,
-                    () -> model.predict(input, settings.topK()));
-            if (!inferredOne) {
-                inferredOne = true;
-                metrics.firstBatchAt.add(System.currentTimeMillis());
-            }
-            return predictions;
-        }
-
-        private <T> T gated(Lock gate, LongAccumulator nanos, Supplier<T> work) {
-            gate.lock();
-            long start = System.nanoTime();
-            try {
-                return work.get();
-            } finally {
-                nanos.add(System.nanoTime() - start);
-                gate.unlock();
+                Pending p = batch.get(i);
+                ModelHandler.Outcome outcome = result.outcomes().get(i);
+                ResultRow row = outcome.failure() != null ? ResultRow.failure(p.id(), p.source(), outcome.failure())
+                        : ResultRow.success(p.id(), p.source(), outcome.prediction(), settings.embeddings(), now);
+                ready.add(row.toRow());
+                if (!inferredOne && outcome.failure() == null) {
+                    inferredOne = true;
+                    metrics.firstBatchAt.add(System.currentTimeMillis());
+                }
             }
         }
     }
 
-    private record Decoded(String id, String source, RgbImage image) { }
-
-    private byte[] bytesOf(Row row) throws IOException {
-        if (!row.isNullAt(3)) {
-            return readFile(row.getString(3));
+    private byte[] bytesOf(Row row, String id) throws IOException {
+        if (id == null) {
+            throw new IOException("the image id is null");
         }
-        byte[] bytes = row.isNullAt(2) ? null : (byte[]) row.get(2);
+        String path = row.getAs("path");
+        if (path != null) {
+            return readFile(path);
+        }
+        byte[] bytes = row.getAs("image");
         if (bytes == null || bytes.length == 0) {
             throw new IOException(bytes == null ? "the image cell is null" : "the image cell is empty");
         }
@@ -223,25 +158,5 @@ final class PartitionInference implements MapPartitionsFunction<Row, Row> {
             in.readFully(0, bytes);
         }
         return bytes;
-    }
-
-    private Row success(Decoded d, Prediction p, Timestamp at) {
-        int k = p.top().size();
-        int[] index = new int[k];
-        String[] label = new String[k];
-        float[] score = new float[k];
-        for (int i = 0; i < k; i++) {
-            index[i] = p.top().get(i).index();
-            label[i] = p.top().get(i).name();
-            score[i] = p.top().get(i).probability();
-        }
-        return RowFactory.create(d.id(), d.source(), index, label, score,
-                settings.embeddings() ? p.embedding() : null, null, null, at);
-    }
-
-    private static Row failure(String id, String source, Stage stage, Exception e) {
-        String message = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
-        return RowFactory.create(id, source, null, null, null, null,
-                stage.name().toLowerCase(Locale.ROOT), message, new Timestamp(System.currentTimeMillis()));
     }
 }

@@ -8,15 +8,15 @@ import org.apache.spark.sql.SparkSession;
  * or, when nothing names a master, an embedded {@code local[*]} with the UI off and the console
  * progress bar on.
  */
-final class SparkSessions {
+public final class SparkSessions {
 
     private SparkSessions() {
     }
 
     /** True when this call created the session, so the caller should stop it at the end. */
-    record Handle(SparkSession session, boolean created) { }
+    public record Handle(SparkSession session, boolean created) { }
 
-    static Handle getOrCreate() {
+    public static Handle getOrCreate() {
         if (SparkSession.getActiveSession().isDefined() || SparkSession.getDefaultSession().isDefined()) {
             return new Handle(SparkSession.builder().getOrCreate(), false);
         }

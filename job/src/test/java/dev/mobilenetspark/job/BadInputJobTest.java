@@ -1,12 +1,9 @@
 package dev.mobilenetspark.job;
 
 import dev.mobilenetspark.model.image.BadInputs;
+
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -20,23 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The whole job over the bad-input corpus: every file lands as documented and the job succeeds. */
-class BadInputJobTest {
-
-    @TempDir
-    static Path dir;
-    private static SparkSession spark;
-
-    @BeforeAll
-    static void start() {
-        spark = SparkSession.builder().master("local[2]").appName("BadInputJobTest")
-                .config("spark.ui.enabled", false)
-                .getOrCreate();
-    }
-
-    @AfterAll
-    static void stop() {
-        spark.stop();
-    }
+class BadInputJobTest extends SparkTestBase {
 
     private static String fileName(Row r) {
         return Path.of(r.getString(0).replaceFirst("^file:", "")).getFileName().toString();
@@ -50,16 +31,14 @@ class BadInputJobTest {
             Files.write(images.resolve(c.fileName()), c.bytes());
         }
         Path out = dir.resolve("out");
-        CliRun run = CliRun.of("infer", "--input", images.toString(), "--output", out.toString(), "--alpha", "0.25",
+        JobSummary summary = infer("infer", "--input", images.toString(), "--output", out.toString(), "--alpha", "0.25",
                 "--resolution", "128", "--classes", "10", "--batch-size", "4");
-        assertEquals(0, run.exit(), run.err());
         long errors = cases.stream().filter(c -> !c.labelled()).count();
-        assertTrue(run.lastLine().startsWith("SUMMARY read=" + cases.size() + " labelled=" + (cases.size() - errors)
-                + " failed=" + errors + " "), run.lastLine());
+        assertCounts(cases.size(), cases.size() - errors, errors, summary);
 
-        Set<String> labelled = spark.read().parquet(out.resolve("labels").toString()).collectAsList().stream()
+        Set<String> labelled = table(out, "labels").collectAsList().stream()
                 .map(BadInputJobTest::fileName).collect(Collectors.toSet());
-        Map<String, Row> failed = spark.read().parquet(out.resolve("errors").toString()).collectAsList().stream()
+        Map<String, Row> failed = table(out, "errors").collectAsList().stream()
                 .collect(Collectors.toMap(BadInputJobTest::fileName, r -> r));
         for (BadInputs.Case c : cases) {
             if (c.labelled()) {

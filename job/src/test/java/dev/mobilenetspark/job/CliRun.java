@@ -1,13 +1,18 @@
 package dev.mobilenetspark.job;
 
+import dev.mobilenetspark.job.cli.MobileNetCli;
+
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 
-/** One in-process run of the command line, with what it printed. */
-record CliRun(int exit, String out, String err) {
+/**
+ * One in-process run of the command line: its exit code, what it printed, and for an
+ * {@code infer} that ran, its summary as a value.
+ */
+public record CliRun(int exit, String out, String err, JobSummary summary) {
 
-    static CliRun of(String... args) {
+    public static CliRun of(String... args) {
         PrintStream out = System.out;
         PrintStream err = System.err;
         ByteArrayOutputStream o = new ByteArrayOutputStream();
@@ -15,15 +20,16 @@ record CliRun(int exit, String out, String err) {
         System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
         System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
         try {
-            int exit = MobileNetCli.execute(args);
-            return new CliRun(exit, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
+            MobileNetCli.Outcome outcome = MobileNetCli.run(args);
+            return new CliRun(outcome.exitCode(), o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8),
+                    outcome.summary());
         } finally {
             System.setOut(out);
             System.setErr(err);
         }
     }
 
-    String lastLine() {
+    public String lastLine() {
         String[] lines = out.strip().split("\n");
         return lines[lines.length - 1];
     }

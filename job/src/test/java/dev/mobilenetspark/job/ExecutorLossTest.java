@@ -20,8 +20,6 @@ import java.util.Optional;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.concat;
@@ -120,10 +118,8 @@ class ExecutorLossTest {
         assertEquals(rows, labels.count(), "every input row once");
         assertEquals(rows, labels.select("image_id").distinct().count(), "no row twice");
         assertEquals(0, spark.read().parquet(out.resolve("errors").toString()).count());
-        Matcher loads = Pattern.compile("model_loads=(\\d+)").matcher(run.lastLine());
-        assertTrue(loads.find(), run.lastLine());
-        int n = Integer.parseInt(loads.group(1));
-        assertTrue(n >= 1 && n <= 3, "one load per executor JVM, the replacement included: " + run.lastLine());
+        long loads = run.summary().modelLoads();
+        assertTrue(loads >= 1 && loads <= 3, "one load per executor JVM, the replacement included: " + loads);
     }
 
     /**

@@ -1,17 +1,16 @@
 package dev.mobilenetspark.job;
 
+import dev.mobilenetspark.job.cli.MobileNetCli;
+
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerTaskEnd;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -22,8 +21,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
@@ -33,24 +30,16 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The whole job on real photos and broken files, on one local[2] session shared by the class. */
-class InferJobTest {
+/** The whole job on real photos and broken files, on the session the class shares. */
+class InferJobTest extends SparkTestBase {
 
-    private static final String[] SMALL_MODEL = {"--alpha", "0.25", "--resolution", "128", "--batch-size", "4"};
+    private static final List<String> SMALL_MODEL = List.of("--alpha", "0.25", "--resolution", "128", "--batch-size", "4");
 
-    private static SparkSession spark;
-    @TempDir
-    static Path dir;
     private static Path images;
     private static Path parquet;
 
     @BeforeAll
-    static void start() throws IOException {
-        spark = SparkSession.builder().master("local[2]").appName("InferJobTest")
-                .config("spark.ui.enabled", false)
-                .config("spark.sql.shuffle.partitions", 4)
-                .config("spark.sql.warehouse.dir", dir.resolve("warehouse").toString())
-                .getOrCreate();
+    static void writeInputs() throws IOException {
         images = Files.createDirectories(dir.resolve("images"));
         List<Path> photos = SamplePhotos.list();
         for (Path photo : photos) {
@@ -75,39 +64,28 @@ class InferJobTest {
         spark.createDataFrame(rows, schema).repartition(2).write().parquet(parquet.toString());
     }
 
-    @AfterAll
-    static void stop() {
-        spark.stop();
-    }
-
-
-    private static CliRun infer(Path output, String... more) {
-        List<String> args = new ArrayList<>(List.of("infer", "--output", output.toString()));
-        args.addAll(List.of(SMALL_MODEL));
-        args.addAll(List.of(more));
-        if (!args.contains("--classes")) {
-            args.addAll(List.of("--classes", "10"));
+    /** The small model into {@code output}, with 10 classes unless {@code more} says otherwise. */
+    private static JobSummary infer(Path output, String... more) {
+        List<String> options = new ArrayList<>(List.of("--output", output.toString()));
+        options.addAll(SMALL_MODEL);
+        if (!List.of(more).contains("--classes")) {
+            options.addAll(List.of("--classes", "10"));
         }
-        CliRun run = CliRun.of(args.toArray(String[]::new));
-        assertEquals(0, run.exit(), run.err());
-        return run;
-    }
-
-    private static Dataset<Row> table(Path output, String name) {
-        return spark.read().parquet(output.resolve(name).toString());
+        return infer(options, more);
     }
 
     @Test
     void imageFilesGiveTheThreeTablesAndBrokenFilesBecomeErrors() {
         Path out = dir.resolve("out-images");
-        CliRun run = infer(out, "--input", images.toString());
-        Matcher summary = Pattern.compile("SUMMARY read=9 labelled=7 failed=2 model_loads=[01] startup_s=(\\d+\\.\\d)"
-                + " first_batch_s=(\\d+\\.\\d) images_per_s=\\d+\\.\\d").matcher(run.lastLine());
-        assertTrue(summary.matches(), run.lastLine());
-        assertTrue(Double.parseDouble(summary.group(2)) >= Double.parseDouble(summary.group(1)),
-                "the first batch is inferred after the first read: " + run.lastLine());
-        assertTrue(Pattern.compile("by stage +read \\d+\\.\\d s, decode\\+preprocess \\d+\\.\\d s, inference \\d+\\.\\d s"
-                + " \\(task time\\), write \\d+\\.\\d s").matcher(run.out()).find(), run.out());
+        JobSummary summary = infer(out, "--input", images.toString());
+        assertCounts(9, 7, 2, summary);
+        assertEquals(Map.of("decode", 2L), summary.failedByStage());
+        assertEquals(1, summary.modelLoads());
+        assertTrue(summary.firstBatchSeconds() >= summary.startupSeconds(), "the first batch is inferred after the first read: "
+                + summary);
+        assertTrue(summary.stages().decode() > 0 && summary.stages().infer() > 0 && summary.stages().write() > 0,
+                summary.stages().toString());
+        assertEquals(List.of(out + "/labels", out + "/embeddings", out + "/errors"), summary.written());
 
         Dataset<Row> labels = table(out, "labels");
         assertEquals("struct<image_id:string,label_index:array<int>,label:array<string>,score:array<float>,"
@@ -149,8 +127,7 @@ class InferJobTest {
     @Test
     void parquetInputCastsIdsAndReportsEmptyCells() {
         Path out = dir.resolve("out-parquet");
-        CliRun run = infer(out, "--input", parquet.toString());
-        assertTrue(run.lastLine().startsWith("SUMMARY read=9 labelled=7 failed=2 "), run.lastLine());
+        assertCounts(9, 7, 2, infer(out, "--input", parquet.toString()));
         List<String> ids = table(out, "labels").select("image_id").as(org.apache.spark.sql.Encoders.STRING()).collectAsList();
         assertEquals(List.of("1", "2", "3", "4", "5", "6", "7"), ids.stream().sorted().toList());
         Map<String, Row> errors = table(out, "errors").collectAsList().stream().collect(Collectors.toMap(r -> r.getString(0), r -> r));
@@ -164,8 +141,7 @@ class InferJobTest {
     @CsvSource({"v2, 1280", "v3-large, 320", "v3-small, 256"})
     void everyArchitectureRunsTheWholeJob(String arch, int embeddingSize) {
         Path out = dir.resolve("out-" + arch);
-        CliRun run = infer(out, "--input", parquet.toString(), "--arch", arch);
-        assertTrue(run.lastLine().startsWith("SUMMARY read=9 labelled=7 failed=2 "), run.lastLine());
+        assertCounts(9, 7, 2, infer(out, "--input", parquet.toString(), "--arch", arch));
         List<Row> labels = table(out, "labels").collectAsList();
         assertEquals(7, labels.size());
         labels.forEach(r -> assertEquals(arch, r.getString(5)));
@@ -183,9 +159,8 @@ class InferJobTest {
         Map<String, Double> expectedScore = Map.of("china.jpg", 0.9967, "flower.jpg", 0.9953, "grace_hopper.jpg", 0.998,
                 "ski_astronaut.png", 0.9331, "ski_chelsea.png", 0.9308, "ski_coffee.png", 0.9873, "ski_rocket.jpg", 0.8208);
         Path out = dir.resolve("out-nsfw");
-        CliRun run = CliRun.of("infer", "--input", images.toString(), "--output", out.toString(),
+        infer("infer", "--input", images.toString(), "--output", out.toString(),
                 "--model", "../data-samples/models/mobilenet_v2_nsfw", "--top-k", "2");
-        assertEquals(0, run.exit(), run.err());
         List<Row> labels = table(out, "labels").collectAsList();
         assertEquals(7, labels.size());
         for (Row r : labels) {
@@ -205,9 +180,9 @@ class InferJobTest {
         spark.createDataFrame(List.of(RowFactory.create("a", photo), RowFactory.create("a", photo),
                 RowFactory.create(null, photo), RowFactory.create("b", photo)), schema).write().parquet(input.toString());
         Path out = dir.resolve("out-ids");
-        CliRun run = infer(out, "--input", input.toString());
-        assertTrue(run.out().contains("duplicate ids  2"), run.out());
-        assertTrue(run.lastLine().startsWith("SUMMARY read=4 labelled=3 failed=1 "), run.lastLine());
+        JobSummary summary = infer(out, "--input", input.toString());
+        assertEquals(2, summary.duplicateIds());
+        assertCounts(4, 3, 1, summary);
         assertEquals(List.of("a", "a", "b"), table(out, "labels").select("image_id").as(org.apache.spark.sql.Encoders.STRING())
                 .collectAsList().stream().sorted().toList());
         Row error = table(out, "errors").first();
@@ -242,14 +217,11 @@ class InferJobTest {
             }
         };
         spark.sparkContext().addSparkListener(listener);
-        int before = ExecutorModels.loadsInThisJvm();
         try {
-            CliRun run = infer(dir.resolve("out-partitions"), "--input", images.toString(), "--partitions", "8", "--seed", "777");
-            assertTrue(run.lastLine().contains(" model_loads=1 "), run.lastLine());
+            assertEquals(1, infer(dir.resolve("out-partitions"), "--input", images.toString(), "--partitions", "8").modelLoads());
         } finally {
             spark.sparkContext().removeSparkListener(listener);
         }
-        assertEquals(before + 1, ExecutorModels.loadsInThisJvm());
         assertTrue(tasks.get() >= 8, "ran " + tasks.get() + " tasks");
     }
 
@@ -285,10 +257,9 @@ class InferJobTest {
     @Test
     void catalogTablesInAndOut() {
         spark.read().parquet(parquet.toString()).write().saveAsTable("photos");
-        CliRun run = CliRun.of("infer", "--input", "photos", "--input-format", "table", "--output-table-prefix", "default.run",
+        JobSummary summary = infer("infer", "--input", "photos", "--input-format", "table", "--output-table-prefix", "default.run",
                 "--alpha", "0.25", "--resolution", "128", "--classes", "10");
-        assertEquals(0, run.exit(), run.err());
-        assertTrue(run.out().contains("wrote          default.run_labels"), run.out());
+        assertEquals(List.of("default.run_labels", "default.run_embeddings", "default.run_errors"), summary.written());
         assertEquals(7, spark.table("default.run_labels").count());
         assertEquals(7, spark.table("default.run_embeddings").count());
         assertEquals("photos", spark.table("default.run_errors").select("source").first().getString(0));
@@ -310,24 +281,23 @@ class InferJobTest {
         Files.writeString(input.resolve("broken.jpg"), "not an image");
         Path out = dir.resolve("out-backfill");
         String[] append = {"--input", input.toString(), "--mode", "append", "--skip-existing"};
-        assertTrue(infer(out, append).lastLine().startsWith("SUMMARY read=5 labelled=4 failed=1 "));
+        assertCounts(5, 4, 1, infer(out, append));
 
-        CliRun again = infer(out, append);
-        assertTrue(again.lastLine().startsWith("SUMMARY read=0 labelled=0 failed=0 "), again.lastLine());
-        assertTrue(again.out().contains("skipped (done) 5"), again.out());
+        JobSummary again = infer(out, append);
+        assertCounts(0, 0, 0, again);
+        assertEquals(5, again.skipped());
 
         for (Path photo : photos.subList(4, photos.size())) {
             Files.copy(photo, input.resolve(photo.getFileName()));
         }
-        assertTrue(infer(out, append).lastLine().startsWith("SUMMARY read=3 labelled=3 failed=0 "));
+        assertCounts(3, 3, 0, infer(out, append));
         Dataset<Row> labels = table(out, "labels");
         assertEquals(7, labels.count());
         assertEquals(7, labels.select("image_id").distinct().count());
         assertEquals(1, table(out, "errors").count());
 
-        CliRun otherModel = infer(out, "--input", input.toString(), "--mode", "append", "--skip-existing", "--seed", "99");
-        assertTrue(otherModel.lastLine().startsWith("SUMMARY read=8 "), "another model_id redoes everything: "
-                + otherModel.lastLine());
+        JobSummary otherModel = infer(out, "--input", input.toString(), "--mode", "append", "--skip-existing", "--seed", "99");
+        assertEquals(8, otherModel.read(), "another model_id redoes everything");
         assertEquals(2, CliRun.of("infer", "--input", input.toString(), "--output", out.toString(), "--skip-existing").exit());
     }
 
@@ -384,9 +354,7 @@ class InferJobTest {
                 "--batch", "8", "--classes", "10", "--photos", SamplePhotos.DIR.toString(),
                 "--work-dir", dir.resolve("bench").toString());
         assertEquals(0, run.exit(), run.err());
-        assertTrue(run.lastLine().matches("BENCH-E2E arch=v1 alpha=0.25 resolution=64 batch=8 images=40 startup_s=\\d+\\.\\d"
-                + " images_per_s=\\d+\\.\\d peak_rss_mb=\\d+"), run.lastLine());
-        assertTrue(run.out().contains("40 labelled, 0 failed"), run.out());
+        assertTrue(run.lastLine().startsWith("BENCH-E2E arch=v1 alpha=0.25 resolution=64 batch=8 images=40 "), run.lastLine());
         Dataset<Row> labels = table(dir.resolve("bench").resolve("output"), "labels");
         assertEquals(40, labels.select("image_id").distinct().count());
     }

@@ -1,5 +1,7 @@
 package dev.mobilenetspark.job;
 
+import dev.mobilenetspark.job.cli.MobileNetCli;
+
 import org.apache.spark.launcher.JavaModuleOptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -53,7 +55,7 @@ class ShadedJarIT {
     @Test
     void jarLeavesEverySparkClassToSpark() throws IOException {
         Set<String> jarClasses = classes(SHADED_JAR);
-        assertTrue(jarClasses.contains("dev/mobilenetspark/job/MobileNetCli.class"));
+        assertTrue(jarClasses.contains("dev/mobilenetspark/job/cli/MobileNetCli.class"));
         assertTrue(jarClasses.contains("org/nd4j/linalg/cpu/nativecpu/CpuBackend.class"));
         for (String provided : List.of("org/apache/spark/", "scala/", "org/apache/hadoop/",
                 "org/slf4j/", "org/apache/logging/log4j/")) {

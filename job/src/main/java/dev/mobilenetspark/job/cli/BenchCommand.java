@@ -1,10 +1,13 @@
-package dev.mobilenetspark.job;
+package dev.mobilenetspark.job.cli;
 
+import dev.mobilenetspark.job.EndToEndBenchmark;
+import dev.mobilenetspark.job.JobSummary;
 import dev.mobilenetspark.model.Architecture;
-import dev.mobilenetspark.model.Benchmark;
 import dev.mobilenetspark.model.MobileNetConfig;
 import dev.mobilenetspark.model.MobileNetModel;
-import dev.mobilenetspark.model.NativeThreads;
+import dev.mobilenetspark.model.ModelHandler;
+import dev.mobilenetspark.model.benchmark.Benchmark;
+
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -17,12 +20,12 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /**
- * Images per second of the inference facade for each shape and batch size, as a table and one
+ * Images per second of the model handler for each shape and batch size, as a table and one
  * {@code BENCH ...} line per row. Not a test: run it on an idle machine, beside the ONNX
  * Runtime peer, and compare ratios.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Measure model-only throughput (images/s) of the inference facade.")
+        description = "Measure model-only throughput (images/s) of the model handler.")
 final class BenchCommand implements Callable<Integer> {
 
     @Mixin
@@ -36,8 +39,8 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--batch", split = ",", description = "Batch sizes (default: 1,32; 32 with --end-to-end, which takes one).")
     List<Integer> batches;
 
-    @Option(names = "--threads", defaultValue = "2", description = "ND4J threads (default: ${DEFAULT-VALUE}).")
-    int threads;
+    @Mixin
+    ThreadsOption threadsOption;
 
     @Option(names = "--runs", defaultValue = "5", description = "Timed runs; the median is reported (default: ${DEFAULT-VALUE}).")
     int runs;
@@ -73,23 +76,25 @@ final class BenchCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("batch sizes must be at least 1, got " + b);
             }
         }
+        int threads = threadsOption.value();
         if (endToEnd) {
-            return endToEnd(configs);
+            return endToEnd(configs, threads);
         }
-        NativeThreads.limit(threads);
+        // The figure is printed, so the limit is always explicit: the cores unless told otherwise.
+        threads = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         System.out.printf(Locale.ROOT, "%-9s %6s %5s %6s %8s %12s %10s %10s%n",
                 "arch", "alpha", "res", "batch", "threads", "images/s", "min", "max");
         StringBuilder lines = new StringBuilder();
         for (MobileNetConfig config : configs) {
-            MobileNetModel model = options.load(config);
-            MobileNetConfig c = model.config();
+            ModelHandler handler = ModelHandler.of(options.load(config), ModelHandler.Backend.NATIVE, threads);
+            MobileNetConfig c = handler.model().config();
             for (int batch : batches) {
-                Benchmark.Result r = Benchmark.run(model, batch, 3, runs, minSeconds);
+                Benchmark.Result r = Benchmark.run(handler, batch, 3, runs, minSeconds);
                 System.out.printf(Locale.ROOT, "%-9s %6s %5d %6d %8d %12.1f %10.1f %10.1f%n", c.architecture().id(),
                         c.alpha(), c.resolution(), batch, threads, r.median(), r.min(), r.max());
                 System.out.flush();
                 if (profile) {
-                    printProfile(Benchmark.profile(model, batch, runs));
+                    printProfile(Benchmark.profile(handler, batch, runs));
                 }
                 lines.append(String.format(Locale.ROOT,
                         "BENCH arch=%s alpha=%s resolution=%d batch=%d threads=%d images_per_s=%.1f%n",
@@ -100,10 +105,9 @@ final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    private int endToEnd(List<MobileNetConfig> configs) throws Exception {
-        if (configs.size() != 1 || batches.size() != 1 || images < 1 || threads < 0) {
-            throw new IllegalArgumentException("--end-to-end takes one shape, one --batch, --images of at least 1"
-                    + " and --threads of 0 (the executor's cores) or more");
+    private int endToEnd(List<MobileNetConfig> configs, int threads) throws Exception {
+        if (configs.size() != 1 || batches.size() != 1 || images < 1) {
+            throw new IllegalArgumentException("--end-to-end takes one shape, one --batch and --images of at least 1");
         }
         if (!Files.isDirectory(photos)) {
             throw new IllegalArgumentException("--photos " + photos + " is not a directory (run from the project's root,"
@@ -138,13 +142,13 @@ final class BenchCommand implements Callable<Integer> {
     private MobileNetConfig shape(String text) {
         int colon = text.indexOf(':');
         MobileNetConfig config = colon < 0 ? options.config()
-                : options.config().withArchitecture(Architecture.parse(text.substring(0, colon)));
+                : options.config().with(c -> c.architecture(Architecture.parse(text.substring(0, colon))));
         String[] parts = text.substring(colon + 1).split("@");
         if (parts.length != 2) {
             throw badShape(text);
         }
         try {
-            return config.withAlpha(Double.parseDouble(parts[0])).withResolution(Integer.parseInt(parts[1]));
+            return config.with(c -> c.alpha(Double.parseDouble(parts[0])).resolution(Integer.parseInt(parts[1])));
         } catch (NumberFormatException e) {
             throw badShape(text);
         }

@@ -1,11 +1,7 @@
-package dev.mobilenetspark.job;
+package dev.mobilenetspark.job.cli;
 
-import dev.mobilenetspark.model.CostReport;
-import dev.mobilenetspark.model.MobileNetBuilder;
-import dev.mobilenetspark.model.MobileNetConfig;
-import org.deeplearning4j.nn.conf.CNN2DFormat;
-import org.deeplearning4j.nn.conf.inputs.InputType;
-import org.deeplearning4j.nn.graph.ComputationGraph;
+import dev.mobilenetspark.model.cost.CostReport;
+
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
@@ -22,15 +18,7 @@ final class DescribeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        CostReport report;
-        if (options.model != null) {
-            report = options.load().cost();
-        } else {
-            MobileNetConfig config = options.config();
-            int r = config.resolution();
-            report = CostReport.of(new ComputationGraph(MobileNetBuilder.configuration(config)),
-                    InputType.convolutional(r, r, 3, CNN2DFormat.NHWC));
-        }
+        CostReport report = options.model != null ? options.load().cost() : CostReport.of(options.config());
         System.out.print(report.format());
         System.out.flush();
         return 0;

@@ -1,9 +1,16 @@
-package dev.mobilenetspark.job;
+package dev.mobilenetspark.job.cli;
 
+import dev.mobilenetspark.job.InferenceJob;
+import dev.mobilenetspark.job.InputSpec;
+import dev.mobilenetspark.job.JobSettings;
+import dev.mobilenetspark.job.JobSummary;
+import dev.mobilenetspark.job.OutputTables;
+import dev.mobilenetspark.job.OutputTarget;
+import dev.mobilenetspark.job.SparkSessions;
 import dev.mobilenetspark.model.Labels;
 import dev.mobilenetspark.model.MobileNetModel;
-import dev.mobilenetspark.model.ModelFile;
 import dev.mobilenetspark.model.ModelFileException;
+
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import picocli.CommandLine;
@@ -11,7 +18,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.concurrent.Callable;
 
@@ -21,7 +27,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "infer", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Label and embed images with a MobileNet on Spark; write labels, embeddings and errors tables.")
-final class InferCommand implements Callable<Integer> {
+public final class InferCommand implements Callable<Integer> {
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -83,8 +89,8 @@ final class InferCommand implements Callable<Integer> {
     @Option(names = "--partitions", defaultValue = "0", description = "Repartition the input to this many partitions; 0 keeps it (default).")
     int partitions;
 
-    @Option(names = "--threads", defaultValue = "0", description = "ND4J threads per executor JVM; 0 = the executor's cores (default).")
-    int threads;
+    @Mixin
+    ThreadsOption threads;
 
     @Option(names = "--max-file-bytes", defaultValue = "" + JobSettings.DEFAULT_MAX_FILE_BYTES, description = "Larger image files become read errors (default: ${DEFAULT-VALUE}).")
     long maxFileBytes;
@@ -99,6 +105,9 @@ final class InferCommand implements Callable<Integer> {
     /** Set by the entry point: the defaults provider whose keys are checked against the options. */
     OptionDefaults defaults;
 
+    /** What the run did, once it has run. */
+    JobSummary summary;
+
     @Override
     public Integer call() throws IOException {
         if (defaults != null) {
@@ -111,9 +120,10 @@ final class InferCommand implements Callable<Integer> {
         if (!(maxErrorFraction >= 0 && maxErrorFraction <= 1)) {
             throw new IllegalArgumentException("--max-error-fraction must be between 0 and 1, got " + maxErrorFraction);
         }
-        if (partitions < 0 || threads < 0) {
-            throw new IllegalArgumentException("--partitions and --threads must be 0 or more");
+        if (partitions < 0) {
+            throw new IllegalArgumentException("--partitions must be 0 or more");
         }
+        int nativeThreads = threads.value();
         Configuration hadoop = new Configuration();
         String resolvedFormat = InputSpec.resolveFormat(input, inputFormat, hadoop);
         if (!target.isCatalog() && mode.equals("errorifexists")) {
@@ -126,10 +136,7 @@ final class InferCommand implements Callable<Integer> {
             }
         }
         MobileNetModel net = loadModel();
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        ModelFile.write(net, bytes);
-
-        JobSettings settings = JobSettings.of(net, embeddings, topK, batchSize, threads, maxFileBytes);
+        JobSettings settings = JobSettings.of(net, embeddings, topK, batchSize, nativeThreads, maxFileBytes);
         InputSpec inputSpec = new InputSpec(input, resolvedFormat, imageColumn, idColumn, recursive, pathGlobFilter, partitions);
 
         SparkSessions.Handle spark = SparkSessions.getOrCreate();
@@ -142,8 +149,7 @@ final class InferCommand implements Callable<Integer> {
                     }
                 }
             }
-            JobSummary summary = InferenceJob.run(spark.session(), inputSpec, target, settings, bytes.toByteArray(),
-                    maxErrorFraction);
+            summary = InferenceJob.run(spark.session(), inputSpec, target, settings, net, maxErrorFraction);
             System.out.print(summary.format());
             System.out.flush();
             return 0;

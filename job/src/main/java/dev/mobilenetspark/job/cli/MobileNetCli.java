@@ -1,4 +1,7 @@
-package dev.mobilenetspark.job;
+package dev.mobilenetspark.job.cli;
+
+import dev.mobilenetspark.job.ErrorBudgetExceeded;
+import dev.mobilenetspark.job.JobSummary;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -15,25 +18,33 @@ import java.io.PrintWriter;
         subcommands = {InferCommand.class, DescribeCommand.class, BenchCommand.class})
 public final class MobileNetCli implements Runnable {
 
-    static final int BAD_ARGUMENT = 2;
+    public static final int BAD_ARGUMENT = 2;
     /** More rows failed than --max-error-fraction allows; nothing was written. */
-    static final int TOO_MANY_ERRORS = 3;
+    public static final int TOO_MANY_ERRORS = 3;
 
     @CommandLine.Spec
     private CommandLine.Model.CommandSpec spec;
+
+    /** How a command line ended: its exit code, and for {@code infer} that ran, what the run did. */
+    public record Outcome(int exitCode, JobSummary summary) { }
 
     public static void main(String[] args) {
         System.exit(execute(args));
     }
 
-    /** Runs the command line and returns its exit code (tests call this instead of main). */
+    /** Runs the command line and returns its exit code. */
     public static int execute(String... args) {
+        return run(args).exitCode();
+    }
+
+    /** Runs the command line; the summary is null unless an {@code infer} run finished. */
+    public static Outcome run(String... args) {
         CommandLine cli;
         try {
             cli = commandLine(args);
         } catch (IllegalArgumentException e) {
             System.err.println("mobilenet-spark: " + e.getMessage());
-            return BAD_ARGUMENT;
+            return new Outcome(BAD_ARGUMENT, null);
         }
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             PrintWriter err = commandLine.getErr();
@@ -52,14 +63,15 @@ public final class MobileNetCli implements Runnable {
             e.getCommandLine().getErr().println("mobilenet-spark: " + e.getMessage());
             return BAD_ARGUMENT;
         });
-        return cli.execute(args);
+        int exit = cli.execute(args);
+        return new Outcome(exit, ((InferCommand) cli.getSubcommands().get("infer").getCommand()).summary);
     }
 
     /**
      * The command tree for {@code args}, with {@code infer}'s defaults drawn from the conf file
      * the arguments name and from Spark's configuration.
      */
-    static CommandLine commandLine(String... args) {
+    public static CommandLine commandLine(String... args) {
         CommandLine cli = new CommandLine(new MobileNetCli());
         OptionDefaults defaults = OptionDefaults.forArguments(args);
         CommandLine infer = cli.getSubcommands().get("infer");

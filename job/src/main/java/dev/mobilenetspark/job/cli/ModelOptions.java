@@ -1,10 +1,12 @@
-package dev.mobilenetspark.job;
+package dev.mobilenetspark.job.cli;
 
 import dev.mobilenetspark.model.Architecture;
 import dev.mobilenetspark.model.Labels;
 import dev.mobilenetspark.model.MobileNetConfig;
 import dev.mobilenetspark.model.MobileNetModel;
+import dev.mobilenetspark.model.file.ModelLoader;
 import dev.mobilenetspark.model.image.Preprocessing;
+
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -61,7 +63,7 @@ final class ModelOptions {
             if (!Files.isReadable(model)) {
                 throw new IllegalArgumentException("cannot read model file " + model);
             }
-            return MobileNetModel.load(model);
+            return ModelLoader.load(model);
         }
         return MobileNetModel.create(network, Preprocessing.keras(), Labels.none(), seed);
     }

@@ -1,6 +1,5 @@
-package dev.mobilenetspark.job;
+package dev.mobilenetspark.job.cli;
 
-import org.apache.spark.SparkConf;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Model.OptionSpec;
@@ -20,6 +19,10 @@ import java.util.TreeSet;
  * configuration ({@code spark.mobilenet.batch-size=64}, e.g. through spark-submit's --conf),
  * then the option's own default. So a run can be reproduced from one file, and the command
  * line always wins.
+ *
+ * <p>Spark's configuration is read as spark-submit hands it to the driver, as {@code spark.*}
+ * system properties, without Spark's own classes: {@code --help}, {@code describe} and a bad
+ * argument start nothing of Spark's (and print none of its warnings).
  */
 final class OptionDefaults implements CommandLine.IDefaultValueProvider {
 
@@ -28,9 +31,9 @@ final class OptionDefaults implements CommandLine.IDefaultValueProvider {
 
     private final Properties file;
     private final String fileName;
-    private final SparkConf spark;
+    private final Properties spark;
 
-    private OptionDefaults(Properties file, String fileName, SparkConf spark) {
+    private OptionDefaults(Properties file, String fileName, Properties spark) {
         this.file = file;
         this.fileName = fileName;
         this.spark = spark;
@@ -38,8 +41,8 @@ final class OptionDefaults implements CommandLine.IDefaultValueProvider {
 
     /** Finds {@code --conf-file} among the arguments (or in Spark's configuration) and reads it. */
     static OptionDefaults forArguments(String[] args) {
-        SparkConf spark = new SparkConf(true);
-        String confFile = spark.get(SPARK_PREFIX + CONF_FILE, null);
+        Properties spark = System.getProperties();
+        String confFile = spark.getProperty(SPARK_PREFIX + CONF_FILE);
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--" + CONF_FILE) && i + 1 < args.length) {
                 confFile = args[i + 1];
@@ -65,7 +68,7 @@ final class OptionDefaults implements CommandLine.IDefaultValueProvider {
         }
         String key = option.longestName().replaceFirst("^--", "");
         String value = file.getProperty(key);
-        return value != null ? value.trim() : spark.get(SPARK_PREFIX + key, null);
+        return value != null ? value.trim() : spark.getProperty(SPARK_PREFIX + key);
     }
 
     /** Fails on keys that name no option of {@code command}: a typo must not pass silently. */
@@ -79,9 +82,9 @@ final class OptionDefaults implements CommandLine.IDefaultValueProvider {
                 throw new IllegalArgumentException("conf file " + fileName + " has unknown option '" + key + "'");
             }
         }
-        for (scala.Tuple2<String, String> entry : spark.getAllWithPrefix(SPARK_PREFIX)) {
-            if (!known.contains(entry._1())) {
-                throw new IllegalArgumentException("unknown option in Spark configuration: " + SPARK_PREFIX + entry._1());
+        for (String key : spark.stringPropertyNames()) {
+            if (key.startsWith(SPARK_PREFIX) && !known.contains(key.substring(SPARK_PREFIX.length()))) {
+                throw new IllegalArgumentException("unknown option in Spark configuration: " + key);
             }
         }
     }

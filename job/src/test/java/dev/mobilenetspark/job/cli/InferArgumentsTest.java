@@ -1,4 +1,6 @@
-package dev.mobilenetspark.job;
+package dev.mobilenetspark.job.cli;
+
+import dev.mobilenetspark.job.CliRun;
 
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterEach;

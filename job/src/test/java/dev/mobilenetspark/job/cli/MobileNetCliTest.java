@@ -1,11 +1,27 @@
-package dev.mobilenetspark.job;
+package dev.mobilenetspark.job.cli;
+
+import dev.mobilenetspark.job.CliRun;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class MobileNetCliTest {
+
+    @TempDir
+    Path dir;
 
     private static CliRun run(String... args) {
         return CliRun.of(args);
@@ -48,5 +64,23 @@ class MobileNetCliTest {
         assertEquals("mobilenet-spark: cannot read model file /nonexistent/model.zip", model.err().strip());
         assertEquals(2, run("describe", "--resolution", "big").exit());
         assertEquals(2, run().exit());
+    }
+
+    /** Help, describe and argument errors start nothing of Spark's: not one Spark class is loaded, so no Spark warning. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"'--help', 0", "'describe --alpha 0.25', 0", "'infer --input /nonexistent --output out', 2",
+            "'infer --input . --output out --top-k 0', 2"})
+    void startsNothingOfSpark(String line, int exit) throws Exception {
+        Path classes = dir.resolve("classes.log");
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xlog:class+load=info:file=" + classes, "-cp", System.getProperty("java.class.path"),
+                MobileNetCli.class.getName()));
+        command.addAll(List.of(line.split(" ")));
+        Process process = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(process.waitFor(60, TimeUnit.SECONDS), output);
+        assertEquals(exit, process.exitValue(), output);
+        assertEquals(List.of(), Files.readAllLines(classes).stream().filter(l -> l.contains(" org.apache.spark.")).toList());
+        assertFalse(output.contains("WARN"), output);
     }
 }
