@@ -2,6 +2,7 @@ package dev.mobilenetspark.model.architecture;
 
 import dev.mobilenetspark.model.Architecture;
 import dev.mobilenetspark.model.MobileNetConfig;
+import dev.mobilenetspark.model.architecture.LayerNames.InvertedResidual;
 import dev.mobilenetspark.model.layers.ActivationHardSigmoid;
 import dev.mobilenetspark.model.layers.ActivationHardSwish;
 import dev.mobilenetspark.model.layers.ChannelScaleVertex;
@@ -35,38 +36,18 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 /**
  * Builds a MobileNet as a DL4J {@link ComputationGraph} from the architecture tables
- * ({@link V1Blocks}, {@link V2Blocks}, {@link V3Blocks}): one loop over each family's rows, as
- * torchvision's mobilenetv2.py and mobilenetv3.py, on shared convolution units. The network is
- * NHWC throughout, like the TensorFlow weights it imports and the layout oneDNN prefers.
+ * ({@link V1Blocks}, {@link InvertedResidualBlocks}): one loop over the rows, as torchvision's
+ * mobilenetv2.py and mobilenetv3.py, on shared convolution units. The network is NHWC
+ * throughout, like the TensorFlow weights it imports and the layout oneDNN prefers.
  *
- * <p>Layer names follow Keras' models so that weights map by name (the README lists them all):
- * V1 {@code conv1}, {@code conv_dw_i}, {@code conv_pw_i}; V2 {@code Conv1}, {@code bn_Conv1},
- * {@code expanded_conv_depthwise}, {@code block_i_expand}, ..., {@code Conv_1}, {@code out_relu};
- * V3 as Keras' MobileNetV3 with '/' written '_' ({@code expanded_conv_i_squeeze_excite_Conv}).
- * Then {@link #POOL}, for V3 the head {@code Conv_2}, the dense layers of a classifier head
- * ({@code head_1}, ...) if the configuration has one, and {@link #PREDICTIONS}. With folded
+ * <p>Layer names are Keras', from {@link LayerNames}, so that weights map by name. With folded
  * BatchNorm the BatchNorm and activation layers are absent: each convolution has a bias and
  * applies its activation itself. With Keras padding, stride-2 convolutions are preceded by a
  * zero-padding layer.
  */
 public final class MobileNetBuilder {
 
-    /** Input vertex name. */
-    public static final String INPUT = "input";
-    /** Global average pool of the last feature map: the embedding of V1 and V2. */
-    public static final String POOL = "global_pool";
-    /** V3's 1x1 head after the pool (a dense layer on the pooled vector): V3's embedding. */
-    public static final String V3_HEAD = "Conv_2";
-    /** Dense layers of a classifier head, {@code head_1}, {@code head_2}, ..., between the embedding and the classifier. */
-    public static final String HEAD_PREFIX = "head_";
-    /** Softmax classifier, present when the configuration has classes. */
-    public static final String PREDICTIONS = "predictions";
-
     private static final CNN2DFormat FORMAT = CNN2DFormat.NHWC;
-    private static final V3Blocks.Nonlinearity HARD_SWISH = V3Blocks.Nonlinearity.HARD_SWISH;
-
-    /** Names of one convolution unit's vertices; {@code activation} is null for a linear unit. */
-    private record Unit(String conv, String pad, String batchNorm, String activation) { }
 
     private final MobileNetConfig config;
     private final GraphBuilder graph;
@@ -78,7 +59,7 @@ public final class MobileNetBuilder {
                 .dataType(DataType.FLOAT)
                 .weightInit(WeightInit.RELU)
                 .graphBuilder()
-                .addInputs(INPUT)
+                .addInputs(LayerNames.INPUT)
                 .setInputTypes(InputType.convolutional(config.resolution(), config.resolution(), 3, FORMAT));
     }
 
@@ -102,144 +83,113 @@ public final class MobileNetBuilder {
     /** The vertex whose output is the embedding: the pooled features, or V3's head after them. */
     public static String embeddingVertex(Architecture architecture) {
         return switch (architecture) {
-            case V1, V1_FULLCONV, V2 -> POOL;
-            case V3_LARGE, V3_SMALL -> V3_HEAD;
+            case V1, V1_FULLCONV, V2 -> LayerNames.POOL;
+            case V3_LARGE, V3_SMALL -> LayerNames.V3_HEAD;
         };
     }
 
     private ComputationGraphConfiguration build() {
-        String features = switch (config.architecture()) {
-            case V1, V1_FULLCONV -> v1Body();
-            case V2 -> v2Body();
-            case V3_LARGE -> v3Body(V3Blocks.LARGE);
-            case V3_SMALL -> v3Body(V3Blocks.SMALL);
+        String embedding = switch (config.architecture()) {
+            case V1, V1_FULLCONV -> pool(v1Body());
+            case V2 -> invertedResidualNetwork(InvertedResidualBlocks.v2(config.activation()), InvertedResidual.V2);
+            case V3_LARGE -> invertedResidualNetwork(InvertedResidualBlocks.V3_LARGE, InvertedResidual.V3);
+            case V3_SMALL -> invertedResidualNetwork(InvertedResidualBlocks.V3_SMALL, InvertedResidual.V3);
         };
-        graph.addLayer(POOL, new GlobalPoolingLayer.Builder(PoolingType.AVG)
-                .poolingDimensions(1, 2)
-                .collapseDimensions(true)
-                .build(), features);
-        String embedding = embeddingVertex(config.architecture());
-        if (embedding.equals(V3_HEAD)) {
-            int head = config.width(config.architecture() == Architecture.V3_LARGE ? V3Blocks.LARGE.head() : V3Blocks.SMALL.head());
-            graph.addLayer(V3_HEAD, new DenseLayer.Builder().nOut(head).hasBias(true)
-                    .activation(v3Activation(HARD_SWISH)).build(), POOL);
-        }
         if (config.hasClassifier()) {
             String x = embedding;
             int index = 1;
             for (MobileNetConfig.HeadLayer layer : config.head()) {
-                String name = HEAD_PREFIX + index++;
+                String name = LayerNames.head(index++);
                 graph.addLayer(name, new DenseLayer.Builder().nOut(layer.units()).hasBias(true)
                         .activation(activation(layer.activation())).build(), x);
                 x = name;
             }
-            graph.addLayer(PREDICTIONS, new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
+            graph.addLayer(LayerNames.PREDICTIONS, new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
                     .nOut(config.classes())
                     .activation(new ActivationSoftmax())
                     .build(), x);
-            graph.setOutputs(PREDICTIONS, embedding);
+            graph.setOutputs(LayerNames.PREDICTIONS, embedding);
         } else {
             graph.setOutputs(embedding);
         }
         return graph.build();
     }
 
+    private String pool(String in) {
+        graph.addLayer(LayerNames.POOL, new GlobalPoolingLayer.Builder(PoolingType.AVG)
+                .poolingDimensions(1, 2)
+                .collapseDimensions(true)
+                .build(), in);
+        return LayerNames.POOL;
+    }
+
     /** V1: the stem, then per row a depthwise and a pointwise unit (or one full 3x3 convolution). */
     private String v1Body() {
-        String x = conv(INPUT, v1Unit("conv1"), 3, config.width(V1Blocks.STEM.filters()), V1Blocks.STEM.stride(), activation());
+        String x = conv(LayerNames.INPUT, LayerNames.v1Stem(), 3, config.width(V1Blocks.STEM.filters()),
+                V1Blocks.STEM.stride(), activation());
         int block = 1;
         for (V1Blocks.Block row : V1Blocks.BODY) {
             int filters = config.width(row.filters());
             if (config.architecture() == Architecture.V1_FULLCONV) {
-                x = conv(x, v1Unit("conv_" + block), 3, filters, row.stride(), activation());
+                x = conv(x, LayerNames.v1FullConv(block), 3, filters, row.stride(), activation());
             } else {
-                x = depthwise(x, v1Unit("conv_dw_" + block), 3, row.stride(), activation());
-                x = conv(x, v1Unit("conv_pw_" + block), 1, filters, 1, activation());
+                x = depthwise(x, LayerNames.v1Depthwise(block), 3, row.stride(), activation());
+                x = conv(x, LayerNames.v1Pointwise(block), 1, filters, 1, activation());
             }
             block++;
         }
         return x;
     }
 
-    private static Unit v1Unit(String conv) {
-        return new Unit(conv, conv + "_pad", conv + "_bn", conv + "_relu");
-    }
-
     /**
-     * V2: the stem, then the rows of inverted residual blocks (expand, depthwise, linear
-     * projection, add when the shape is kept), then the last 1x1 convolution.
+     * V2 and V3: the stem, one inverted residual block per row, the last 1x1 convolution, the
+     * pool and, if the body has one, the head; returns the embedding's vertex.
      */
-    private String v2Body() {
-        int channels = config.width(V2Blocks.STEM);
-        String x = conv(INPUT, new Unit("Conv1", "Conv1_pad", "bn_Conv1", "Conv1_relu"), 3, channels, 2, activation());
-        int block = 0;
-        for (V2Blocks.Row row : V2Blocks.BODY) {
-            int out = config.width(row.channels());
-            for (int i = 0; i < row.repeats(); i++) {
-                int stride = i == 0 ? row.stride() : 1;
-                String prefix = block == 0 ? "expanded_conv_" : "block_" + block + "_";
-                String in = x;
-                if (row.expansion() != 1) {
-                    x = conv(x, v2Unit(prefix, "expand"), 1, channels * row.expansion(), 1, activation());
-                }
-                x = depthwise(x, v2Unit(prefix, "depthwise"), 3, stride, activation());
-                x = conv(x, v2Unit(prefix, "project"), 1, out, 1, null);
-                if (stride == 1 && channels == out) {
-                    x = add(prefix + "add", in, x);
-                }
-                channels = out;
-                block++;
-            }
-        }
-        return conv(x, new Unit("Conv_1", "Conv_1_pad", "Conv_1_bn", "out_relu"), 1,
-                config.widthNeverReduced(V2Blocks.LAST), 1, activation());
-    }
-
-    private static Unit v2Unit(String prefix, String part) {
-        return new Unit(prefix + part, prefix + "pad", prefix + part + "_BN", prefix + part + "_relu");
-    }
-
-    /**
-     * V3: the stem, then one block per row (expand unless the expansion equals the input,
-     * depthwise, squeeze-and-excite, linear projection, add when the shape is kept), then the
-     * last 1x1 convolution.
-     */
-    private String v3Body(V3Blocks.Spec spec) {
-        int channels = config.width(V3Blocks.STEM);
-        String x = conv(INPUT, v3Unit("", "Conv", HARD_SWISH), 3, channels, 2, v3Activation(HARD_SWISH));
-        int block = 0;
-        for (V3Blocks.Block row : spec.blocks()) {
-            String prefix = block == 0 ? "expanded_conv_" : "expanded_conv_" + block + "_";
-            int expanded = config.width(row.expansion());
+    private String invertedResidualNetwork(InvertedResidualBlocks.Body body, InvertedResidual names) {
+        int channels = config.width(body.stem());
+        String x = conv(LayerNames.INPUT, names.stem(body.nonlinearity()), 3, channels, 2,
+                activation(body.nonlinearity()));
+        for (int i = 0; i < body.blocks().size(); i++) {
+            InvertedResidualBlocks.Block row = body.blocks().get(i);
+            int expanded = switch (body.expansion()) {
+                case FACTOR -> channels * row.expansion();
+                case CHANNELS -> config.width(row.expansion());
+            };
             int out = config.width(row.out());
-            String in = x;
-            if (expanded != channels) {
-                x = conv(x, v3Unit(prefix, "expand", row.nonlinearity()), 1, expanded, 1, v3Activation(row.nonlinearity()));
-            }
-            x = depthwise(x, v3Unit(prefix, "depthwise", row.nonlinearity()), row.kernel(), row.stride(),
-                    v3Activation(row.nonlinearity()));
-            if (row.squeezeExcite()) {
-                x = squeezeExcite(x, prefix + "squeeze_excite_", expanded);
-            }
-            x = conv(x, v3Unit(prefix, "project", null), 1, out, 1, null);
-            if (row.stride() == 1 && channels == out) {
-                x = add(prefix + "Add", in, x);
-            }
+            x = invertedResidual(x, names, i, row, channels, expanded, out);
             channels = out;
-            block++;
         }
-        return conv(x, v3Unit("", "Conv_1", HARD_SWISH), 1, config.width(spec.lastConv()), 1, v3Activation(HARD_SWISH));
+        int last = body.lastConvNeverReduced() ? config.widthNeverReduced(body.lastConv()) : config.width(body.lastConv());
+        x = pool(conv(x, names.lastConv(body.nonlinearity()), 1, last, 1, activation(body.nonlinearity())));
+        if (body.head() == 0) {
+            return x;
+        }
+        graph.addLayer(LayerNames.V3_HEAD, new DenseLayer.Builder().nOut(config.width(body.head())).hasBias(true)
+                .activation(activation(body.nonlinearity())).build(), x);
+        return LayerNames.V3_HEAD;
     }
 
-    /** Names of a V3 unit; a linear unit ({@code nonlinearity == null}) has no activation layer. */
-    private static Unit v3Unit(String prefix, String part, V3Blocks.Nonlinearity nonlinearity) {
-        String activation = nonlinearity == null ? null
-                : prefix + part + (nonlinearity == HARD_SWISH ? "_hard_swish" : "_relu");
-        return new Unit(prefix + part, prefix + part + "_pad", prefix + part + "_BatchNorm", activation);
-    }
-
-    private static IActivation v3Activation(V3Blocks.Nonlinearity nonlinearity) {
-        return nonlinearity == HARD_SWISH ? new ActivationHardSwish() : new ActivationReLU();
+    /**
+     * One inverted residual block: expand (unless the expansion equals the input), depthwise,
+     * squeeze-and-excite if the row has it, linear projection, and the residual add when the
+     * shape is kept.
+     */
+    private String invertedResidual(String in, InvertedResidual names, int block, InvertedResidualBlocks.Block row,
+                                    int channels, int expanded, int out) {
+        String x = in;
+        if (expanded != channels) {
+            x = conv(x, names.expand(block, row.nonlinearity()), 1, expanded, 1, activation(row.nonlinearity()));
+        }
+        x = depthwise(x, names.depthwise(block, row.nonlinearity()), row.kernel(), row.stride(),
+                activation(row.nonlinearity()));
+        if (row.squeezeExcite()) {
+            x = squeezeExcite(x, names.squeezeExcite(block), expanded);
+        }
+        x = conv(x, names.project(block), 1, out, 1, null);
+        if (row.stride() == 1 && channels == out) {
+            x = add(names.add(block), in, x);
+        }
+        return x;
     }
 
     /**
@@ -247,23 +197,23 @@ public final class MobileNetBuilder {
      * expanding one with hard-sigmoid (both with bias, as dense layers on the pooled vector),
      * then each channel of {@code in} scaled by its gate.
      */
-    private String squeezeExcite(String in, String prefix, int channels) {
-        graph.addLayer(prefix + "AvgPool", new GlobalPoolingLayer.Builder(PoolingType.AVG)
+    private String squeezeExcite(String in, LayerNames.SqueezeExcite names, int channels) {
+        graph.addLayer(names.pool(), new GlobalPoolingLayer.Builder(PoolingType.AVG)
                 .poolingDimensions(1, 2)
                 .collapseDimensions(true)
                 .build(), in);
-        graph.addLayer(prefix + "Conv", new DenseLayer.Builder()
+        graph.addLayer(names.reduce(), new DenseLayer.Builder()
                 .nOut(MobileNetConfig.makeDivisible(channels / 4))
                 .hasBias(true)
                 .activation(new ActivationReLU())
-                .build(), prefix + "AvgPool");
-        graph.addLayer(prefix + "Conv_1", new DenseLayer.Builder()
+                .build(), names.pool());
+        graph.addLayer(names.expand(), new DenseLayer.Builder()
                 .nOut(channels)
                 .hasBias(true)
                 .activation(new ActivationHardSigmoid())
-                .build(), prefix + "Conv");
-        graph.addVertex(prefix + "Mul", new ChannelScaleVertex(), in, prefix + "Conv_1");
-        return prefix + "Mul";
+                .build(), names.reduce());
+        graph.addVertex(names.scale(), new ChannelScaleVertex(), in, names.expand());
+        return names.scale();
     }
 
     private String add(String name, String a, String b) {
@@ -272,14 +222,14 @@ public final class MobileNetBuilder {
     }
 
     /** A full convolution unit; returns the name of its last vertex. */
-    private String conv(String in, Unit unit, int kernel, int filters, int stride, IActivation activation) {
+    private String conv(String in, LayerNames.Unit unit, int kernel, int filters, int stride, IActivation activation) {
         return unit(in, unit, kernel, stride, activation, new ConvolutionLayer.Builder(kernel, kernel)
                 .nOut(filters)
                 .dataFormat(FORMAT));
     }
 
     /** A depthwise unit (channel multiplier 1); returns the name of its last vertex. */
-    private String depthwise(String in, Unit unit, int kernel, int stride, IActivation activation) {
+    private String depthwise(String in, LayerNames.Unit unit, int kernel, int stride, IActivation activation) {
         return unit(in, unit, kernel, stride, activation, new DepthwiseConvolution2D.Builder(kernel, kernel)
                 .depthMultiplier(1)
                 // DL4J takes the depthwise fan-in over all channels, which shrinks a random
@@ -293,7 +243,7 @@ public final class MobileNetBuilder {
      * Padding if the convention needs it, the convolution, then its BatchNorm and activation
      * (none for a linear unit, {@code activation == null}).
      */
-    private String unit(String in, Unit unit, int kernel, int stride, IActivation activation,
+    private String unit(String in, LayerNames.Unit unit, int kernel, int stride, IActivation activation,
                         ConvolutionLayer.BaseConvBuilder<?> convolution) {
         String x = pad(in, unit.pad(), kernel, stride);
         boolean folded = config.foldedBatchNorm();
@@ -337,12 +287,20 @@ public final class MobileNetBuilder {
         return stride > 1 && config.padding() == MobileNetConfig.Padding.KERAS ? ConvolutionMode.Truncate : ConvolutionMode.Same;
     }
 
-    /** V1's and V2's non-linearity, from the configuration. */
+    /** V1's non-linearity, from the configuration. */
     private IActivation activation() {
         return activation(config.activation());
     }
 
     private static IActivation activation(MobileNetConfig.Activation activation) {
         return activation == MobileNetConfig.Activation.RELU6 ? new ActivationReLU6() : new ActivationReLU();
+    }
+
+    private static IActivation activation(InvertedResidualBlocks.Nonlinearity nonlinearity) {
+        return switch (nonlinearity) {
+            case RELU6 -> new ActivationReLU6();
+            case RELU -> new ActivationReLU();
+            case HARD_SWISH -> new ActivationHardSwish();
+        };
     }
 }

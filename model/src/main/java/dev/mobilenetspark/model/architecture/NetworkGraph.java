@@ -88,7 +88,7 @@ public final class NetworkGraph {
             }
             List<String> inputs = List.copyOf(conf.getVertexInputs().get(name));
             Layer layer = vertex instanceof LayerVertex lv ? lv.getLayerConf().getLayer() : null;
-            InputType in = inputs.get(0).equals(MobileNetBuilder.INPUT) ? input : types.get(inputs.get(0));
+            InputType in = inputs.get(0).equals(LayerNames.INPUT) ? input : types.get(inputs.get(0));
             vertices.put(name, new Vertex(name, kind(name, vertex, layer), inputs, layer, in, types.get(name)));
         }
         return new NetworkGraph(vertices, List.copyOf(conf.getNetworkOutputs()));

@@ -1,6 +1,6 @@
 package dev.mobilenetspark.model.runtime;
 
-import dev.mobilenetspark.model.architecture.MobileNetBuilder;
+import dev.mobilenetspark.model.architecture.LayerNames;
 import dev.mobilenetspark.model.architecture.NetworkGraph;
 
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
@@ -73,7 +73,7 @@ public final class NativeForwardPass {
 
     /** Bytes of native memory the buffers for the last batch size hold (each shared buffer once). */
     long bufferBytes() {
-        return buffers.entrySet().stream().filter(e -> !e.getKey().equals(MobileNetBuilder.INPUT))
+        return buffers.entrySet().stream().filter(e -> !e.getKey().equals(LayerNames.INPUT))
                 .map(e -> e.getValue().data()).distinct().mapToLong(d -> d.length() * d.getElementSize()).sum();
     }
 
@@ -91,7 +91,7 @@ public final class NativeForwardPass {
         if (n != batch) {
             allocate(n);
         }
-        buffers.put(MobileNetBuilder.INPUT, input);
+        buffers.put(LayerNames.INPUT, input);
         for (Planned p : plan) {
             INDArray[] in = new INDArray[p.inputs().length];
             for (int i = 0; i < in.length; i++) {
@@ -122,7 +122,7 @@ public final class NativeForwardPass {
             }
         }
         Set<String> kept = new HashSet<>(Arrays.asList(outputs));
-        kept.add(MobileNetBuilder.INPUT);
+        kept.add(LayerNames.INPUT);
         plan.stream().filter(Planned::zeroBorder).forEach(p -> kept.add(p.name()));
         List<DataBuffer> free = new ArrayList<>();
         for (int i = 0; i < plan.size(); i++) {

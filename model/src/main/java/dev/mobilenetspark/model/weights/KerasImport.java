@@ -3,6 +3,7 @@ package dev.mobilenetspark.model.weights;
 import dev.mobilenetspark.model.Architecture;
 import dev.mobilenetspark.model.MobileNetConfig;
 import dev.mobilenetspark.model.ModelFileException;
+import dev.mobilenetspark.model.architecture.LayerNames;
 import dev.mobilenetspark.model.architecture.MobileNetBuilder;
 
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -67,7 +68,7 @@ final class KerasImport {
             }
         }
         for (int i = 0; i < dense.size(); i++) {
-            String ours = i == dense.size() - 1 ? MobileNetBuilder.PREDICTIONS : MobileNetBuilder.HEAD_PREFIX + (i + 1);
+            String ours = i == dense.size() - 1 ? LayerNames.PREDICTIONS : LayerNames.head(i + 1);
             assignment.set(ours, "W", tensor(weights, dense.get(i), "kernel", used), dense.get(i) + "/kernel");
             assignment.set(ours, "b", tensor(weights, dense.get(i), "bias", used), dense.get(i) + "/bias");
         }

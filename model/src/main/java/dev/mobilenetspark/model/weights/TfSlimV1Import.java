@@ -2,6 +2,7 @@ package dev.mobilenetspark.model.weights;
 
 import dev.mobilenetspark.model.MobileNetConfig;
 import dev.mobilenetspark.model.ModelFileException;
+import dev.mobilenetspark.model.architecture.LayerNames;
 import dev.mobilenetspark.model.architecture.MobileNetBuilder;
 import dev.mobilenetspark.model.architecture.V1Blocks;
 
@@ -54,8 +55,8 @@ final class TfSlimV1Import {
         }
         if (classes > 0) {
             INDArray kernel = take(weights, logits + "weights", used);
-            assignment.set(MobileNetBuilder.PREDICTIONS, "W", kernel.reshape(kernel.size(2), kernel.size(3)), logits + "weights");
-            assignment.set(MobileNetBuilder.PREDICTIONS, "b", take(weights, logits + "biases", used),
+            assignment.set(LayerNames.PREDICTIONS, "W", kernel.reshape(kernel.size(2), kernel.size(3)), logits + "weights");
+            assignment.set(LayerNames.PREDICTIONS, "b", take(weights, logits + "biases", used),
                     logits + "biases");
         }
         for (String name : weights.tensors().keySet()) {

@@ -101,7 +101,7 @@ class MobileNetBuilderTest {
         assertArrayEquals(new long[] {2, 4, 4, 256}, last.shape());
         INDArray expected = last.mean(1, 2);
         assertTrue(expected.sumNumber().doubleValue() > 0, "ReLU6 features of a random net should not all be zero");
-        assertTrue(expected.equalsWithEps(acts.get(MobileNetBuilder.POOL), 1e-5));
+        assertTrue(expected.equalsWithEps(acts.get(LayerNames.POOL), 1e-5));
         assertTrue(acts.get("conv_pw_13_relu").maxNumber().doubleValue() <= 6.0);
     }
 
@@ -143,7 +143,7 @@ class MobileNetBuilderTest {
         INDArray[] out = net.output(false, randomBatch(1, 128));
         assertEquals(1, out.length);
         assertArrayEquals(new long[] {1, 256}, out[0].shape());
-        assertFalse(net.getConfiguration().getVertices().containsKey(MobileNetBuilder.PREDICTIONS));
+        assertFalse(net.getConfiguration().getVertices().containsKey(LayerNames.PREDICTIONS));
     }
 
     @Test

@@ -2,6 +2,7 @@ package dev.mobilenetspark.model.cost;
 
 import dev.mobilenetspark.model.Architecture;
 import dev.mobilenetspark.model.MobileNetConfig;
+import dev.mobilenetspark.model.architecture.LayerNames;
 import dev.mobilenetspark.model.architecture.MobileNetBuilder;
 import dev.mobilenetspark.model.architecture.V1Blocks;
 
@@ -69,8 +70,8 @@ class CostReportTest {
         assertEquals("7x7x1024", rows.get("conv_pw_13_relu").output());
         assertEquals(4L * 1024, rows.get("conv_pw_13_bn").params());
         assertEquals(0, rows.get("conv_pw_13_bn").multAdds());
-        assertEquals("1024", rows.get(MobileNetBuilder.POOL).output());
-        assertEquals(1024L * 1000 + 1000, rows.get(MobileNetBuilder.PREDICTIONS).params());
+        assertEquals("1024", rows.get(LayerNames.POOL).output());
+        assertEquals(1024L * 1000 + 1000, rows.get(LayerNames.PREDICTIONS).params());
     }
 
     @Test
@@ -86,7 +87,7 @@ class CostReportTest {
     @Test
     void embeddingOnlyHasNoClassifierAndFoldedHasNoBatchNorm() {
         CostReport headless = report(MobileNetConfig.v1().with(c -> c.classes(0)));
-        assertFalse(headless.rows().stream().anyMatch(r -> r.name().equals(MobileNetBuilder.PREDICTIONS)));
+        assertFalse(headless.rows().stream().anyMatch(r -> r.name().equals(LayerNames.PREDICTIONS)));
         assertEquals(568_740_352L - 1_024_000L, headless.multAdds());
 
         CostReport folded = report(MobileNetConfig.v1().with(c -> c.foldedBatchNorm(true)));
@@ -138,7 +139,7 @@ class CostReportTest {
         assertEquals("7x7x320", rows.get("block_16_project_BN").output());
         assertEquals("7x7x1280", rows.get("out_relu").output());
         assertEquals(4L * 1280, rows.get("Conv_1_bn").params());
-        assertEquals("1280", rows.get(MobileNetBuilder.POOL).output());
+        assertEquals("1280", rows.get(LayerNames.POOL).output());
     }
 
     @Test
@@ -153,13 +154,13 @@ class CostReportTest {
         assertEquals("28x28x72", rows.get("expanded_conv_3_squeeze_excite_Mul").output());
         assertEquals("dwconv 5x5/2", rows.get("expanded_conv_12_depthwise").kind());
         assertEquals("7x7x960", rows.get("Conv_1_hard_swish").output());
-        assertEquals(960L * 1280 + 1280, rows.get(MobileNetBuilder.V3_HEAD).params());
-        assertEquals("dense hardswish", rows.get(MobileNetBuilder.V3_HEAD).kind());
+        assertEquals(960L * 1280 + 1280, rows.get(LayerNames.V3_HEAD).params());
+        assertEquals("dense hardswish", rows.get(LayerNames.V3_HEAD).kind());
 
         Map<String, CostReport.Row> small = rowsByName(MobileNetConfig.v1().with(c -> c.architecture(Architecture.V3_SMALL)));
         assertEquals("7x7x576", small.get("Conv_1_hard_swish").output());
         assertFalse(small.keySet().stream().anyMatch(n -> n.startsWith("Conv_1_squeeze")), "no SE on the last conv");
-        assertEquals("1024", small.get(MobileNetBuilder.V3_HEAD).output());
+        assertEquals("1024", small.get(LayerNames.V3_HEAD).output());
     }
 
     @ParameterizedTest(name = "{0} alpha {1}: {2}-float embedding, last map {3}")
