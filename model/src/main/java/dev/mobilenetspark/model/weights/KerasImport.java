@@ -3,6 +3,7 @@ package dev.mobilenetspark.model.weights;
 import dev.mobilenetspark.model.Architecture;
 import dev.mobilenetspark.model.MobileNetConfig;
 import dev.mobilenetspark.model.ModelFileException;
+import dev.mobilenetspark.model.architecture.InvertedResidualBlocks;
 import dev.mobilenetspark.model.architecture.LayerNames;
 import dev.mobilenetspark.model.architecture.MobileNetBuilder;
 
@@ -30,6 +31,14 @@ final class KerasImport {
     /** Layers that carry no weights and that the builder's V2 has (or, for the head, does not need). */
     private static final Set<String> WEIGHTLESS = Set.of("InputLayer", "ZeroPadding2D", "ReLU", "Add",
             "AveragePooling2D", "GlobalAveragePooling2D", "Flatten", "Dropout", "Activation");
+
+    /** keras.applications' MobileNetV2 (ReLU6, which the topology must have). */
+    private static final InvertedResidualBlocks.Body V2 = InvertedResidualBlocks.v2(MobileNetConfig.Activation.RELU6);
+
+    private static final int LAST_BLOCK = V2.blocks().size() - 1;
+
+    /** The last block's projection: it marks a keras.applications V2, and its filters tell alpha. */
+    private static final String LAST_PROJECTION = LayerNames.InvertedResidual.V2.project(LAST_BLOCK).conv();
 
     /** keras.applications' alphas for MobileNetV2. */
     private static final double[] ALPHAS = {0.35, 0.5, 0.75, 1.0, 1.3, 1.4};
@@ -90,9 +99,9 @@ final class KerasImport {
 
     private static MobileNetConfig configuration(JsonNode layers, NamedWeights weights, int sidecarResolution)
             throws ModelFileException {
-        if (!weights.tensors().containsKey("block_16_project/kernel")) {
+        if (!weights.tensors().containsKey(LAST_PROJECTION + "/kernel")) {
             throw new ModelFileException("the Keras model is not a MobileNetV2 with keras.applications layer names "
-                    + "(no block_16_project); other topologies are not supported");
+                    + "(no " + LAST_PROJECTION + "); other topologies are not supported");
         }
         int resolution = sidecarResolution;
         double epsilon = 0;
@@ -140,7 +149,7 @@ final class KerasImport {
                 }
             }
         }
-        long projected = weights.get("block_16_project/kernel").size(3);
+        long projected = weights.get(LAST_PROJECTION + "/kernel").size(3);
         int inputSize = resolution == 0 ? 224 : resolution;
         double eps = epsilon == 0 ? 1e-3 : epsilon;
         int outputs = classes;
@@ -148,11 +157,11 @@ final class KerasImport {
                 .padding(MobileNetConfig.Padding.KERAS).batchNormEpsilon(eps).head(head, outputs));
         for (double alpha : ALPHAS) {
             MobileNetConfig candidate = base.with(c -> c.alpha(alpha));
-            if (candidate.width(320) == projected) {
+            if (candidate.width(V2.blocks().get(LAST_BLOCK).out()) == projected) {
                 return candidate;
             }
         }
-        throw new ModelFileException("block_16_project has " + projected + " filters, which no MobileNetV2 alpha ("
+        throw new ModelFileException(LAST_PROJECTION + " has " + projected + " filters, which no MobileNetV2 alpha ("
                 + Arrays.toString(ALPHAS) + ") gives");
     }
 }

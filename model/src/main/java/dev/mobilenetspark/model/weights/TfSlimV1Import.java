@@ -48,10 +48,10 @@ final class TfSlimV1Import {
         ComputationGraph network = MobileNetBuilder.build(config, 0);
         ParamAssignment assignment = new ParamAssignment(network, config.summary());
         Set<String> used = new HashSet<>();
-        unit(weights, stem, "weights", "conv1", true, assignment, used);
+        unit(weights, stem, "weights", LayerNames.v1Stem(), true, assignment, used);
         for (int i = 1; i <= V1Blocks.BODY.size(); i++) {
-            unit(weights, PREFIX + "Conv2d_" + i + "_depthwise", "depthwise_weights", "conv_dw_" + i, false, assignment, used);
-            unit(weights, PREFIX + "Conv2d_" + i + "_pointwise", "weights", "conv_pw_" + i, true, assignment, used);
+            unit(weights, PREFIX + "Conv2d_" + i + "_depthwise", "depthwise_weights", LayerNames.v1Depthwise(i), false, assignment, used);
+            unit(weights, PREFIX + "Conv2d_" + i + "_pointwise", "weights", LayerNames.v1Pointwise(i), true, assignment, used);
         }
         if (classes > 0) {
             INDArray kernel = take(weights, logits + "weights", used);
@@ -69,11 +69,11 @@ final class TfSlimV1Import {
     }
 
     /** One convolution and its BatchNorm, stored or folded. */
-    private static void unit(NamedWeights weights, String scope, String kernelName, String ours, boolean full,
+    private static void unit(NamedWeights weights, String scope, String kernelName, LayerNames.Unit ours, boolean full,
                              ParamAssignment assignment, Set<String> used) throws ModelFileException {
         INDArray kernel = take(weights, scope + "/" + kernelName, used);
-        assignment.set(ours, "W", full ? ParamAssignment.fromTensorFlowConvolution(kernel) : kernel, scope + "/" + kernelName);
-        String bn = ours + "_bn";
+        assignment.set(ours.conv(), "W", full ? ParamAssignment.fromTensorFlowConvolution(kernel) : kernel, scope + "/" + kernelName);
+        String bn = ours.batchNorm();
         String offset = scope + "/convolution_bn_offset";
         if (weights.tensors().containsKey(offset)) {
             INDArray beta = take(weights, offset, used);
