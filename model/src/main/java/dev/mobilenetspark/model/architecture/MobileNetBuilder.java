@@ -14,7 +14,6 @@ import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.distribution.NormalDistribution;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
-import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
@@ -60,7 +59,7 @@ public final class MobileNetBuilder {
                 .weightInit(WeightInit.RELU)
                 .graphBuilder()
                 .addInputs(LayerNames.INPUT)
-                .setInputTypes(InputType.convolutional(config.resolution(), config.resolution(), 3, FORMAT));
+                .setInputTypes(NetworkGraph.input(config.resolution()));
     }
 
     /** The configuration of the network described by {@code config}. */

@@ -61,6 +61,16 @@ public final class NetworkGraph {
         }
     }
 
+    /** The kind of each layer class, subclasses before their parents (a depthwise layer is a ConvolutionLayer). */
+    private static final List<Map.Entry<Class<? extends Layer>, Kind>> LAYER_KINDS = List.of(
+            Map.entry(DepthwiseConvolution2D.class, Kind.DEPTHWISE_CONVOLUTION),
+            Map.entry(ConvolutionLayer.class, Kind.CONVOLUTION),
+            Map.entry(BatchNormalization.class, Kind.BATCH_NORM),
+            Map.entry(ActivationLayer.class, Kind.ACTIVATION),
+            Map.entry(ZeroPaddingLayer.class, Kind.ZERO_PADDING),
+            Map.entry(GlobalPoolingLayer.class, Kind.GLOBAL_AVERAGE_POOL),
+            Map.entry(FeedForwardLayer.class, Kind.DENSE));
+
     private final Map<String, Vertex> vertices;
     private final List<String> outputs;
 
@@ -119,27 +129,11 @@ public final class NetworkGraph {
         if (vertex instanceof ChannelScaleVertex) {
             return Kind.CHANNEL_SCALE;
         }
-        // Subclasses before their parents: a depthwise layer is a ConvolutionLayer, BatchNorm a FeedForwardLayer.
-        if (layer instanceof DepthwiseConvolution2D) {
-            return Kind.DEPTHWISE_CONVOLUTION;
-        }
-        if (layer instanceof ConvolutionLayer) {
-            return Kind.CONVOLUTION;
-        }
-        if (layer instanceof BatchNormalization) {
-            return Kind.BATCH_NORM;
-        }
-        if (layer instanceof ActivationLayer) {
-            return Kind.ACTIVATION;
-        }
-        if (layer instanceof ZeroPaddingLayer) {
-            return Kind.ZERO_PADDING;
-        }
-        if (layer instanceof GlobalPoolingLayer g && g.getPoolingType() == PoolingType.AVG) {
-            return Kind.GLOBAL_AVERAGE_POOL;
-        }
-        if (layer instanceof FeedForwardLayer) {
-            return Kind.DENSE;
+        boolean averagePool = !(layer instanceof GlobalPoolingLayer g) || g.getPoolingType() == PoolingType.AVG;
+        for (Map.Entry<Class<? extends Layer>, Kind> entry : LAYER_KINDS) {
+            if (entry.getKey().isInstance(layer) && averagePool) {
+                return entry.getValue();
+            }
         }
         throw new IllegalArgumentException("vertex " + name + " (" + (layer != null ? layer.getClass().getSimpleName() : vertex)
                 + ") is none of the kinds a MobileNet is built from");

@@ -21,7 +21,7 @@ import java.util.Set;
  * BatchNorm already folded into its weights plus a {@code X/convolution_bn_offset}, as detectors
  * such as face-api ship them (whose stem is named {@code Conv2d_0_pointwise}). A folded offset
  * becomes a BatchNorm that adds it and changes nothing else (gamma 1, mean 0, variance
- * {@code 1 - epsilon}), so one network form holds both and the facade's folding serves both.
+ * {@code 1 - epsilon}), so one network form holds both and the handler's folding serves both.
  * Tensors outside {@code MobilenetV1/} (a detector's box predictors, say) are not the backbone
  * and are left alone; an unknown tensor inside it is refused.
  */
