@@ -354,7 +354,8 @@ class InferJobTest extends SparkTestBase {
                 "--batch", "8", "--classes", "10", "--photos", SamplePhotos.DIR.toString(),
                 "--work-dir", dir.resolve("bench").toString());
         assertEquals(0, run.exit(), run.err());
-        assertTrue(run.lastLine().startsWith("BENCH-E2E arch=v1 alpha=0.25 resolution=64 batch=8 images=40 "), run.lastLine());
+        assertTrue(run.lastLine().matches("BENCH-E2E arch=v1 alpha=0.25 resolution=64 batch=8 images=40 startup_s=\\d+\\.\\d"
+                + " images_per_s=\\d+\\.\\d peak_rss_mb=\\d+"), run.lastLine());
         Dataset<Row> labels = table(dir.resolve("bench").resolve("output"), "labels");
         assertEquals(40, labels.select("image_id").distinct().count());
     }

@@ -36,8 +36,9 @@ import java.util.function.Supplier;
  * <p>Thread-safe, and meant to be shared: one per JVM. A forward pass uses every core it is
  * given (its OpenMP threads wait for each other at every layer), so an image decoded on another
  * thread at the same time stalls all of them: measured, passes ran at half their speed beside
- * decoding. So {@link #prepare} runs on any number of threads at once and a pass runs alone,
- * waiting for the images being prepared (a few milliseconds each) and holding new ones back.
+ * decoding. So {@link #prepare} (and a batch's assembly) runs on any number of threads at once
+ * and a pass runs alone, waiting for the images being prepared (a few milliseconds each) and
+ * holding new ones back; all handlers of a JVM share that one lock.
  */
 public final class ModelHandler {
 
@@ -46,15 +47,7 @@ public final class ModelHandler {
         /** BatchNorm folded into the convolutions, run as planned oneDNN steps on NHWC buffers. */
         NATIVE,
         /** DL4J's own {@code ComputationGraph.output} on the network as configured: the reference. */
-        DL4J;
-
-        public String id() {
-            return name().toLowerCase(Locale.ROOT);
-        }
-
-        public static Backend parse(String text) {
-            return OptionNames.parse(values(), Backend::id, text, "backend");
-        }
+        DL4J
     }
 
     /** Where an image failed; {@link #READ} is the caller's, for bytes it could not fetch. */
@@ -91,13 +84,18 @@ public final class ModelHandler {
     /** One outcome per image of a batch, in order; {@code nanos} is the inference work. */
     public record BatchResult(List<Outcome> outcomes, long nanos) { }
 
+    /**
+     * Shared by every handler of the JVM, as the cores and the native thread limit are: a model
+     * replaced while tasks of the old one still run must not oversubscribe them either.
+     */
+    private static final ReentrantReadWriteLock CORES = new ReentrantReadWriteLock();
+
     private final MobileNetModel model;
     private final Backend backend;
     private final ImageDecoder decoder;
     private final Preprocessor preprocessor;
     private final Function<INDArray, INDArray[]> forward;
     private final NativeForwardPass pass;
-    private final ReentrantReadWriteLock cores = new ReentrantReadWriteLock();
 
     private ModelHandler(MobileNetModel model, Backend backend, int threads) {
         this.model = model;
@@ -121,7 +119,8 @@ public final class ModelHandler {
     /**
      * A handler for {@code model}.
      *
-     * @param threads native compute threads for this JVM; 0 leaves the native default (one per core)
+     * @param threads native compute threads for this JVM, a limit that stays for the JVM; 0 leaves
+     *                the limit as it is (one thread per core unless a handler set another)
      */
     public static ModelHandler of(MobileNetModel model, Backend backend, int threads) {
         if (threads < 0) {
@@ -154,21 +153,19 @@ public final class ModelHandler {
      * carries its stage, {@link Stage#DECODE} or {@link Stage#PREPROCESS}.
      */
     public Prepared prepare(byte[] bytes) {
-        Lock shared = cores.readLock();
-        shared.lock();
-        long start = System.nanoTime();
-        Stage stage = Stage.DECODE;
-        try {
-            var image = decoder.decode(bytes, preprocessor.requiredShortSide());
-            stage = Stage.PREPROCESS;
-            float[] input = new float[preprocessor.floatsPerImage()];
-            preprocessor.preprocess(image, input, 0);
-            return new Prepared(input, null, System.nanoTime() - start);
-        } catch (RuntimeException e) {
-            return new Prepared(null, Failure.of(stage, e), System.nanoTime() - start);
-        } finally {
-            shared.unlock();
-        }
+        return shared(() -> {
+            long start = System.nanoTime();
+            Stage stage = Stage.DECODE;
+            try {
+                var image = decoder.decode(bytes, preprocessor.requiredShortSide());
+                stage = Stage.PREPROCESS;
+                float[] input = new float[preprocessor.floatsPerImage()];
+                preprocessor.preprocess(image, input, 0);
+                return new Prepared(input, null, System.nanoTime() - start);
+            } catch (RuntimeException e) {
+                return new Prepared(null, Failure.of(stage, e), System.nanoTime() - start);
+            }
+        });
     }
 
     /**
@@ -180,11 +177,11 @@ public final class ModelHandler {
         long[] nanos = {0};
         List<Outcome> outcomes = new ArrayList<>(inputs.size());
         try {
-            timed(nanos, () -> predict(inputs, topK)).forEach(p -> outcomes.add(new Outcome(p, null)));
+            predict(inputs, topK, nanos).forEach(p -> outcomes.add(new Outcome(p, null)));
         } catch (RuntimeException batchFailed) {
             for (float[] input : inputs) {
                 try {
-                    outcomes.add(new Outcome(timed(nanos, () -> predict(List.of(input), topK)).get(0), null));
+                    outcomes.add(new Outcome(predict(List.of(input), topK, nanos).get(0), null));
                 } catch (RuntimeException e) {
                     outcomes.add(new Outcome(null, Failure.of(Stage.INFER, e)));
                 }
@@ -198,6 +195,11 @@ public final class ModelHandler {
      * {@link #prepare} makes each image), one prediction per image in order; fails as a whole.
      */
     public List<Prediction> predict(INDArray batch, int topK) {
+        return predict(batch, topK, new long[1]);
+    }
+
+    /** As {@link #predict(INDArray, int)}, adding the pass's time on the cores to {@code nanos[0]}. */
+    private List<Prediction> predict(INDArray batch, int topK, long[] nanos) {
         long r = model.config().resolution();
         if (batch.rank() != 4 || batch.size(1) != r || batch.size(2) != r || batch.size(3) != 3) {
             throw new IllegalArgumentException("input must have shape [N, " + r + ", " + r + ", 3], got "
@@ -206,7 +208,17 @@ public final class ModelHandler {
         if (topK < 1) {
             throw new IllegalArgumentException("top-k must be at least 1, got " + topK);
         }
-        return exclusive(() -> extract(forward.apply(batch), (int) batch.size(0), topK));
+        return exclusive(nanos, () -> {
+            INDArray[] outputs = forward.apply(batch);
+            try {
+                return extract(outputs, (int) batch.size(0), topK);
+            } finally {
+                if (backend == Backend.DL4J) {
+                    // DL4J's outputs are new arrays each pass; the native pass's are its own buffers.
+                    Arrays.stream(outputs).filter(INDArray::closeable).forEach(INDArray::close);
+                }
+            }
+        });
     }
 
     /**
@@ -217,51 +229,62 @@ public final class ModelHandler {
         if (pass == null) {
             throw new IllegalStateException("only the native backend is profiled");
         }
-        Map<String, Long> nanos = exclusive(() -> pass.profile(batch, runs));
+        Map<String, Long> nanos = exclusive(new long[1], () -> pass.profile(batch, runs));
         Map<String, Double> ms = new LinkedHashMap<>();
         nanos.forEach((layer, total) -> ms.put(layer, total / 1e6 / runs));
         return ms;
     }
 
-    private List<Prediction> predict(List<float[]> inputs, int topK) {
+    private List<Prediction> predict(List<float[]> inputs, int topK, long[] nanos) {
         if (inputs.isEmpty()) {
             throw new IllegalArgumentException("a batch needs at least one image");
         }
-        int r = model.config().resolution();
-        int floats = preprocessor.floatsPerImage();
         // Freed when the pass is done, not left to the GC: off-heap buffers pile up while the
         // heap is quiet, and the executor's RSS grows with the input.
-        try (INDArray batch = Nd4j.createUninitialized(DataType.FLOAT, inputs.size(), r, r, 3)) {
-            FloatBuffer data = batch.data().asNioFloat();
-            for (int i = 0; i < inputs.size(); i++) {
-                float[] input = inputs.get(i);
-                if (input.length != floats) {
-                    throw new IllegalArgumentException("a model input has " + floats + " floats, got " + input.length);
-                }
-                data.put(i * floats, input);
-            }
-            return predict(batch, topK);
+        try (INDArray batch = shared(() -> assemble(inputs))) {
+            return predict(batch, topK, nanos);
         }
     }
 
-    /** The forward pass and the reading of its outputs, alone on the cores. */
-    private <T> T exclusive(Supplier<T> work) {
-        Lock alone = cores.writeLock();
+    /** The batch's model input: each image's floats, in order, in one native NHWC array. */
+    private INDArray assemble(List<float[]> inputs) {
+        int r = model.config().resolution();
+        int floats = preprocessor.floatsPerImage();
+        for (float[] input : inputs) {
+            if (input.length != floats) {
+                throw new IllegalArgumentException("a model input has " + floats + " floats, got " + input.length);
+            }
+        }
+        INDArray batch = Nd4j.createUninitialized(DataType.FLOAT, inputs.size(), r, r, 3);
+        FloatBuffer data = batch.data().asNioFloat();
+        for (int i = 0; i < inputs.size(); i++) {
+            data.put(i * floats, inputs.get(i));
+        }
+        return batch;
+    }
+
+    /** Work that shares the cores with other such work, never with a forward pass. */
+    private static <T> T shared(Supplier<T> work) {
+        Lock shared = CORES.readLock();
+        shared.lock();
+        try {
+            return work.get();
+        } finally {
+            shared.unlock();
+        }
+    }
+
+    /** A forward pass and the reading of its outputs, alone on the cores; its time goes to {@code nanos[0]}. */
+    private static <T> T exclusive(long[] nanos, Supplier<T> work) {
+        Lock alone = CORES.writeLock();
         alone.lock();
+        long start = System.nanoTime();
         try {
             NativeThreads.applyToCurrentThread();
             return work.get();
         } finally {
-            alone.unlock();
-        }
-    }
-
-    private static <T> T timed(long[] nanos, Supplier<T> work) {
-        long start = System.nanoTime();
-        try {
-            return work.get();
-        } finally {
             nanos[0] += System.nanoTime() - start;
+            alone.unlock();
         }
     }
 

@@ -125,10 +125,34 @@ class ModelHandlerTest {
         List<Prediction> predictions = batchResult.outcomes().stream().map(ModelHandler.Outcome::prediction).toList();
         assertEquals(3, predictions.size());
         assertTrue(batchResult.nanos() > 0);
-        Prediction one = handler.run(inputs.subList(1, 2), 5).outcomes().get(0).prediction();
-        assertArrayEquals(predictions.get(1).embedding(), one.embedding(), 1e-5f);
+        for (int i = 0; i < inputs.size(); i++) {
+            Prediction alone = handler.run(inputs.subList(i, i + 1), 5).outcomes().get(0).prediction();
+            assertArrayEquals(alone.embedding(), predictions.get(i).embedding(), 1e-5f, "image " + i + " of the batch");
+        }
         assertFalse(Arrays.equals(predictions.get(0).embedding(), predictions.get(2).embedding()),
                 "different photos give different embeddings");
+    }
+
+    /** Images prepared on several threads while batches run on others: the lock keeps each pass whole. */
+    @Test
+    void preparingAndRunningAtOnceGiveTheAnswersOfOneThread() throws Exception {
+        byte[] photo = Files.readAllBytes(Path.of("../data-samples/photos", "china.jpg"));
+        float[] expected = handler.run(List.of(handler.prepare(photo).input()), 3).outcomes().get(0).prediction().embedding();
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<float[]>> futures = new ArrayList<>();
+            for (int t = 0; t < 12; t++) {
+                futures.add(pool.submit(() -> {
+                    float[] input = handler.prepare(photo).input();
+                    return handler.run(List.of(input, input), 3).outcomes().get(1).prediction().embedding();
+                }));
+            }
+            for (Future<float[]> f : futures) {
+                assertArrayEquals(expected, f.get(), 1e-5f);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     @Test

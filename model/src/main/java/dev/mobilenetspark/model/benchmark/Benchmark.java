@@ -10,7 +10,7 @@ import java.util.Arrays;
 import java.util.Map;
 
 /**
- * Measures images per second of {@link ModelHandler#predict}, the path the job runs: a forward
+ * Measures images per second of {@link ModelHandler#predict(INDArray, int)}, the path the job runs: a forward
  * pass and the top-k and embedding extraction. Each timed run repeats passes for at least
  * {@code minSeconds}; the median of the runs is the figure, min and max show the noise.
  */

@@ -146,16 +146,16 @@ public final class ModelFile {
                     + config.summary() + ") builds: " + declared + " parameters in the file, " + expected + " built");
         }
         network.init(Nd4j.createFromArray(floats(paramBytes)).reshape(1, declared), false);
+        MobileNetModel model = MobileNetModel.of(config, preprocessing, labels, network);
+        if (!model.contentHash().equals(meta.getProperty("content-sha256"))) {
+            throw new ModelFileException(source + " is corrupt: its content hash is " + model.contentHash()
+                    + " but the file declares " + meta.getProperty("content-sha256"));
+        }
         String stored = new String(require(entries, LAYOUT, source), StandardCharsets.UTF_8);
         String built = layout(network);
         if (!built.equals(stored)) {
             throw new ModelFileException(source + " does not match the network its configuration ("
                     + config.summary() + ") builds: " + firstDifference(stored, built));
-        }
-        MobileNetModel model = MobileNetModel.of(config, preprocessing, labels, network);
-        if (!model.contentHash().equals(meta.getProperty("content-sha256"))) {
-            throw new ModelFileException(source + " is corrupt: its content hash is " + model.contentHash()
-                    + " but the file declares " + meta.getProperty("content-sha256"));
         }
         return model;
     }

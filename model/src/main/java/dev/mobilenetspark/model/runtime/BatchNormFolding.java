@@ -25,7 +25,7 @@ public final class BatchNormFolding {
     }
 
     /**
-     * The network of {@code config.with(folded batch norm)} computing what {@code source} (built
+     * The network of {@code config.with(c -> c.foldedBatchNorm(true))} computing what {@code source} (built
      * for {@code config}) computes at inference; a network already folded is returned as is.
      */
     public static ComputationGraph fold(MobileNetConfig config, ComputationGraph source) {
