@@ -27,6 +27,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.stream.Stream;
 
 /**
@@ -63,10 +64,12 @@ public final class EndToEndBenchmark {
             writeInput(spark.session(), reencode(photos), images, input);
             double preparation = (System.nanoTime() - start) / 1e9;
             resetPeakRss();
-            JobSummary summary = InferenceJob.run(spark.session(),
-                    new InputSpec(input.toString(), "parquet", "image", "id", false, null, 0),
-                    new OutputTarget(workDir.resolve("output").toString(), null, "parquet", "overwrite", false),
-                    settings, model, 1.0);
+            InputSpec spec = new InputSpec(input.toString(), "parquet", "image", "id", false, null, 0);
+            OutputTarget target = new OutputTarget(workDir.resolve("output").toString(), null, "parquet", "overwrite", false);
+            ChunkedOutput.Run run = InferenceJob.begin(target, model.contentHash(), spec,
+                    spark.session().sparkContext().hadoopConfiguration());
+            JobSummary summary = InferenceJob.run(spark.session(), spec, target, settings, model,
+                    new InferenceJob.Plan(InferenceJob.DEFAULT_CHUNK_ROWS, new ErrorBudget(1.0, -1), Map.of()), run);
             double startup = summary.firstBatchSeconds() < 0 ? -1 : summary.firstBatchSeconds() - preparation;
             return new Result(summary, preparation, startup, peakRssMb());
         } finally {

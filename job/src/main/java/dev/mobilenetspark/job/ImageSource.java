@@ -2,7 +2,6 @@ package dev.mobilenetspark.job;
 
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.execution.datasources.HadoopFsRelation;
 import org.apache.spark.sql.execution.datasources.LogicalRelation;
@@ -12,7 +11,9 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 
 import scala.jdk.javaapi.CollectionConverters;
@@ -27,12 +28,16 @@ import static org.apache.spark.sql.functions.lit;
  */
 final class ImageSource {
 
-    /** image_id, source (file path, input path or table name), image bytes or null, path to read or null. */
+    /**
+     * image_id, source (file path, input path or table name), image bytes or null, path to read
+     * or null, and the file's length as listed (so that no executor asks the file system again).
+     */
     static final StructType COLUMNS = new StructType(new StructField[] {
             DataTypes.createStructField("image_id", DataTypes.StringType, true),
             DataTypes.createStructField("source", DataTypes.StringType, true),
             DataTypes.createStructField("image", DataTypes.BinaryType, true),
             DataTypes.createStructField("path", DataTypes.StringType, true),
+            DataTypes.createStructField("length", DataTypes.LongType, true),
     });
 
     private ImageSource() {
@@ -47,34 +52,40 @@ final class ImageSource {
     private static final List<String> READ_BATCH_KEYS = List.of(
             "spark.sql.parquet.columnarReaderBatchSize", "spark.sql.orc.columnarReaderBatchSize");
 
+    /** A catalog table's rows, read whole. */
     static Dataset<Row> read(SparkSession spark, InputSpec spec) {
+        limitReadBatches(spark);
+        return columns(spark.table(spec.input()), spec, spec.input());
+    }
+
+    /**
+     * Spark's columnar readers hold a batch of rows per task; image rows are large, so a batch
+     * is kept near the size of a forward pass's (a value the user set is kept).
+     */
+    static void limitReadBatches(SparkSession spark) {
         for (String key : READ_BATCH_KEYS) {
             if (!spark.conf().contains(key)) {
                 spark.conf().set(key, IMAGE_ROWS_PER_READ_BATCH);
             }
         }
-        Dataset<Row> rows = switch (spec.format()) {
-            case "images" -> imageFiles(spark, spec);
-            case "parquet" -> columns(spark.read().parquet(spec.input()), spec, spec.input());
-            case "table" -> columns(spark.table(spec.input()), spec, spec.input());
-            default -> throw new IllegalArgumentException("unknown input format " + spec.format());
-        };
-        return spec.partitions() > 0 ? rows.repartition(spec.partitions()) : rows;
     }
 
-    private static Dataset<Row> imageFiles(SparkSession spark, InputSpec spec) {
+    /**
+     * The image files of the input in path order, with their lengths, listed once through
+     * Spark's {@code binaryFile} source (any Hadoop file system) without reading their content.
+     */
+    static List<ChunkPlan.InputFile> listImages(SparkSession spark, InputSpec spec) {
         var reader = spark.read().format("binaryFile").option("recursiveFileLookup", spec.recursive());
         if (spec.pathGlobFilter() != null) {
             reader = reader.option("pathGlobFilter", spec.pathGlobFilter());
         }
         Dataset<Row> files = reader.load(spec.input());
-        Dataset<Row> listed = files.select(col("path"));
-        List<Row> empty = emptyFiles(files);
-        if (!empty.isEmpty()) {
-            listed = listed.union(spark.createDataFrame(empty, new StructType().add("path", DataTypes.StringType)));
-        }
-        return listed.select(col("path").as("image_id"), col("path").as("source"),
-                lit(null).cast(DataTypes.BinaryType).as("image"), col("path"));
+        List<ChunkPlan.InputFile> listed = new ArrayList<>();
+        files.select(col("path"), col("length")).collectAsList()
+                .forEach(r -> listed.add(new ChunkPlan.InputFile(r.getString(0), r.getLong(1))));
+        emptyFiles(files).forEach(path -> listed.add(new ChunkPlan.InputFile(path, 0)));
+        listed.sort(Comparator.comparing(ChunkPlan.InputFile::path));
+        return listed;
     }
 
     /**
@@ -83,19 +94,20 @@ final class ImageSource {
      * read from the source's file index, which the driver has listed already, so nothing is
      * listed twice; a source without one (none of Spark's file sources) has none to add.
      */
-    static List<Row> emptyFiles(Dataset<Row> files) {
+    static List<String> emptyFiles(Dataset<Row> files) {
         if (files.queryExecution().analyzed() instanceof LogicalRelation relation
                 && relation.relation() instanceof HadoopFsRelation fs
                 && fs.location() instanceof PartitioningAwareFileIndex index) {
             return CollectionConverters.asJava(index.allFiles()).stream()
                     .filter(status -> status.getLen() == 0)
-                    .map(status -> RowFactory.create(status.getPath().toString()))
+                    .map(status -> status.getPath().toString())
                     .toList();
         }
         return List.of();
     }
 
-    private static Dataset<Row> columns(Dataset<Row> table, InputSpec spec, String source) {
+    /** {@code table}'s id and image columns as {@link #COLUMNS}, checked to exist and be binary. */
+    static Dataset<Row> columns(Dataset<Row> table, InputSpec spec, String source) {
         StructType schema = table.schema();
         for (String column : new String[] {spec.idColumn(), spec.imageColumn()}) {
             if (!Arrays.asList(schema.fieldNames()).contains(column)) {
@@ -108,6 +120,7 @@ final class ImageSource {
                     + " is " + schema.apply(spec.imageColumn()).dataType().simpleString() + ", not binary");
         }
         return table.select(col(spec.idColumn()).cast(DataTypes.StringType).as("image_id"), lit(source).as("source"),
-                col(spec.imageColumn()).as("image"), lit(null).cast(DataTypes.StringType).as("path"));
+                col(spec.imageColumn()).as("image"), lit(null).cast(DataTypes.StringType).as("path"),
+                lit(null).cast(DataTypes.LongType).as("length"));
     }
 }

@@ -3,11 +3,13 @@ package dev.mobilenetspark.job;
 import dev.mobilenetspark.model.MobileNetModel;
 import dev.mobilenetspark.model.file.ModelFile;
 
+import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
 import org.apache.spark.util.SerializableConfiguration;
@@ -15,34 +17,57 @@ import org.apache.spark.util.SerializableConfiguration;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.Properties;
 import java.util.TreeMap;
+import java.util.regex.Pattern;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.sum;
 
 /**
- * The driver's side of a run: read -> decode -> batch -> infer on executors -> write.
- * The model is serialised and broadcast once; executors plan it, the driver never does. The
- * per-image results are computed once, kept (memory and disk) while the tables are projected
- * from them and written, then released.
+ * The driver's side of a run: read -> decode -> batch -> infer on executors -> write, one chunk
+ * of the input at a time ({@link ChunkPlan}). The model is serialised and broadcast once;
+ * executors plan it, the driver never does. Each chunk's results are computed once, kept
+ * (memory and disk) while its tables are written, committed ({@link ChunkedOutput}) and then
+ * released, so nothing holds more than one chunk. The error budget is checked before each
+ * chunk is committed, so a broken input stops the run early and the same command continues it.
  */
 public final class InferenceJob {
 
-    private InferenceJob() {
-    }
+    /** Rows per chunk unless --chunk-rows says otherwise: a few minutes of a small cluster's work. */
+    public static final int DEFAULT_CHUNK_ROWS = 10_000;
 
     /** Error rows quoted when the error budget is exceeded. */
     private static final int QUOTED_ERRORS = 5;
 
+    /** What Spark redacts in its UI and logs unless spark.redaction.regex says otherwise. */
+    private static final String DEFAULT_REDACTION = "(?i)secret|password|token|access[.]?key";
+
+    private InferenceJob() {
+    }
+
     /**
-     * Runs the job and writes its tables; throws {@link ErrorBudgetExceeded}, having written
-     * nothing, when more than {@code maxErrorFraction} of the rows failed.
+     * How a run is cut and when it gives up.
+     *
+     * @param chunkRows rows per chunk
+     * @param budget    the error budget, checked as chunks commit
+     * @param options   the command's options, for the run log
+     */
+    public record Plan(int chunkRows, ErrorBudget budget, Map<String, String> options) { }
+
+    /**
+     * Runs the job and writes its tables; throws {@link ErrorBudgetExceeded}, leaving the
+     * committed chunks, when the failures go over the budget.
+     *
+     * @param run from {@link #begin}: the run this command continues or starts
      */
     public static JobSummary run(SparkSession spark, InputSpec input, OutputTarget target, JobSettings settings,
-                                 MobileNetModel net, double maxErrorFraction) throws IOException {
+                                 MobileNetModel net, Plan plan, ChunkedOutput.Run run) throws IOException {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         ByteArrayOutputStream modelFile = new ByteArrayOutputStream();
         ModelFile.write(net, modelFile);
@@ -54,47 +79,223 @@ public final class InferenceJob {
         long jvmStart = ManagementFactory.getRuntimeMXBean().getStartTime();
         double startup = (System.currentTimeMillis() - jvmStart) / 1000.0;
         long start = System.nanoTime();
-        Dataset<Row> rows = ImageSource.read(spark, input);
-        // The rows left after --skip-existing are counted by the stage counts below; only the
-        // input total needs a pass of its own (a cheap one: no image is decoded).
-        long total = target.skipExisting() ? rows.count() : -1;
-        if (target.skipExisting()) {
-            rows = OutputTables.withoutDone(spark, rows, settings, target);
-        }
-        Dataset<Row> results = rows
-                .mapPartitions(new PartitionInference(settings, model, hadoopConf, metrics), Encoders.row(ResultRow.SCHEMA))
-                .persist(StorageLevel.MEMORY_AND_DISK());
         try {
-            long read = 0;
-            Map<String, Long> failed = new TreeMap<>();
-            for (Row r : results.groupBy("stage").count().collectAsList()) {
-                read += r.getLong(1);
-                if (!r.isNullAt(0)) {
-                    failed.put(r.getString(0), r.getLong(1));
+            ChunkPlan chunks = ChunkPlan.of(spark, input, plan.chunkRows());
+            ChunkedOutput output = target.isCatalog() ? null : ChunkedOutput.open(target, jsc.hadoopConfiguration());
+            Map<Integer, ChunkedOutput.ChunkRecord> committed = output == null ? Map.of() : output.committed();
+            Properties log = runLog(spark, input, settings, plan, run, chunks);
+            writeLog(output, log);
+            Totals before = new Totals();
+            Totals now = new Totals();
+            List<String> written = new ArrayList<>();
+            double writeSeconds = 0;
+            int total = chunks.chunks().size();
+            for (ChunkPlan.Chunk chunk : chunks.chunks()) {
+                int number = run.firstChunk() + chunk.index();
+                ChunkedOutput.ChunkRecord done = committed.get(number);
+                if (done != null) {
+                    before.add(done);
+                    continue;
+                }
+                Dataset<Row> rows = chunks.read(spark, chunk);
+                if (target.skipExisting()) {
+                    long all = rows.count();
+                    rows = OutputTables.withoutDone(spark, rows, settings, target);
+                    now.skipped += all - rows.count();
+                }
+                Dataset<Row> results = rows.mapPartitions(new PartitionInference(settings, model, hadoopConf, metrics),
+                        Encoders.row(ResultRow.SCHEMA)).persist(StorageLevel.MEMORY_AND_DISK());
+                try {
+                    ChunkedOutput.ChunkRecord record = record(results);
+                    long seenRead = before.read + now.read + record.read();
+                    long seenFailed = before.failed() + now.failed() + record.failed();
+                    boolean last = chunk.index() == total - 1;
+                    if (plan.budget().exceeded(seenRead, seenFailed, last)) {
+                        ErrorBudgetExceeded e = new ErrorBudgetExceeded(plan.budget(), seenRead, seenFailed, number,
+                                before.chunks + now.chunks, results.where(col("stage").isNotNull())
+                                .select("image_id", "stage", "error").limit(QUOTED_ERRORS).collectAsList());
+                        log.setProperty("state", "failed");
+                        log.setProperty("reason", e.getMessage());
+                        writeLog(output, log);
+                        throw e;
+                    }
+                    long writeStart = System.nanoTime();
+                    written = output == null ? writeCatalog(results, settings, target, run, now.chunks == 0)
+                            : writeChunk(output, results, settings, target, run, number, record);
+                    writeSeconds += (System.nanoTime() - writeStart) / 1e9;
+                    now.add(record);
+                    progress(number, before.chunks + now.chunks, total, now, chunks.rows() - before.read,
+                            (System.nanoTime() - start) / 1e9);
+                } finally {
+                    results.unpersist();
                 }
             }
-            long failures = failed.values().stream().mapToLong(Long::longValue).sum();
-            if (read > 0 && (double) failures / read > maxErrorFraction) {
-                throw new ErrorBudgetExceeded(failures, read, maxErrorFraction, results.where(col("stage").isNotNull())
-                        .select("image_id", "stage", "error").limit(QUOTED_ERRORS).collectAsList());
+            long duplicates = duplicateIds(spark, settings, target, run);
+            double runSeconds = (System.nanoTime() - start) / 1e9;
+            log.setProperty("state", "complete");
+            log.setProperty("read", Long.toString(before.read + now.read));
+            log.setProperty("labelled", Long.toString(before.labelled + now.labelled));
+            log.setProperty("failed", Long.toString(before.failed() + now.failed()));
+            writeLog(output, log);
+            if (output != null) {
+                written = OutputTables.written(settings).stream().map(t -> target.location(t)).toList();
             }
-            Row duplicates = results.where(col("image_id").isNotNull()).groupBy("image_id").count()
-                    .where(col("count").gt(1)).agg(sum("count")).first();
-            long duplicateIds = duplicates.isNullAt(0) ? 0 : duplicates.getLong(0);
-            long writeStart = System.nanoTime();
-            List<String> written = OutputTables.writeAll(results, settings, target);
-            long end = System.nanoTime();
-            long skipped = total < 0 ? 0 : total - read;
             OptionalLong firstBatchAt = metrics.firstBatchMillis();
             double firstBatch = firstBatchAt.isPresent() ? (firstBatchAt.getAsLong() - jvmStart) / 1000.0 : -1;
-            JobSummary.StageSeconds stages = new JobSummary.StageSeconds(metrics.readNanos.value() / 1e9, metrics.decodeNanos.value() / 1e9,
-                    metrics.inferNanos.value() / 1e9, (end - writeStart) / 1e9);
-            return new JobSummary(read, read - failures, failed, duplicateIds, skipped, metrics.modelLoads.value(), startup,
-                    firstBatch, (end - start) / 1e9, stages, written);
+            JobSummary.StageSeconds stages = new JobSummary.StageSeconds(metrics.readNanos.value() / 1e9,
+                    metrics.decodeNanos.value() / 1e9, metrics.inferNanos.value() / 1e9, writeSeconds);
+            return new JobSummary(now.read, now.labelled, now.failedByStage, duplicates, before.read + now.skipped,
+                    metrics.modelLoads.value(), startup, firstBatch, runSeconds, stages, written,
+                    new JobSummary.Chunks(total, before.chunks, run.runId()));
         } finally {
-            results.unpersist();
             model.destroy();
             hadoopConf.destroy();
+        }
+    }
+
+    /**
+     * What the command does with its output, decided before Spark starts: for an output
+     * directory, continue its unfinished run or start one ({@link ChunkedOutput#begin}); into a
+     * catalog, always a new run.
+     */
+    public static ChunkedOutput.Run begin(OutputTarget target, String modelId, InputSpec input,
+                                          org.apache.hadoop.conf.Configuration conf) throws IOException {
+        if (target.isCatalog()) {
+            return new ChunkedOutput.Run(java.util.UUID.randomUUID().toString(), 0, false);
+        }
+        return ChunkedOutput.open(target, conf).begin(modelId, input.identity());
+    }
+
+    /** Rows read, labelled and failed by stage, over committed chunks. */
+    private static final class Totals {
+        long read;
+        long labelled;
+        long skipped;
+        int chunks;
+        final Map<String, Long> failedByStage = new TreeMap<>();
+
+        void add(ChunkedOutput.ChunkRecord r) {
+            read += r.read();
+            labelled += r.labelled();
+            r.failedByStage().forEach((stage, n) -> failedByStage.merge(stage, n, Long::sum));
+            chunks++;
+        }
+
+        long failed() {
+            return failedByStage.values().stream().mapToLong(Long::longValue).sum();
+        }
+    }
+
+    /** The chunk's counts, from one aggregation over its cached results. */
+    private static ChunkedOutput.ChunkRecord record(Dataset<Row> results) {
+        long read = 0;
+        Map<String, Long> failed = new TreeMap<>();
+        for (Row r : results.groupBy("stage").count().collectAsList()) {
+            read += r.getLong(1);
+            if (!r.isNullAt(0)) {
+                failed.put(r.getString(0), r.getLong(1));
+            }
+        }
+        long failures = failed.values().stream().mapToLong(Long::longValue).sum();
+        return new ChunkedOutput.ChunkRecord(read, read - failures, failed);
+    }
+
+    /** Stages the chunk's tables, then publishes and commits them. */
+    private static List<String> writeChunk(ChunkedOutput output, Dataset<Row> results, JobSettings settings,
+                                           OutputTarget target, ChunkedOutput.Run run, int number,
+                                           ChunkedOutput.ChunkRecord record) throws IOException {
+        Path staging = output.staging();
+        try {
+            List<OutputTables.Table> tables = OutputTables.written(settings);
+            for (OutputTables.Table table : tables) {
+                OutputTables.project(results, table, settings, run.runId()).write().format(target.format())
+                        .mode(SaveMode.ErrorIfExists).save(new Path(staging, table.suffix()).toString());
+            }
+            output.publish(number, staging, tables, run.runId(), record);
+            return List.of();
+        } finally {
+            output.delete(staging);
+        }
+    }
+
+    /** Appends the chunk to the catalog's tables; the run's first chunk writes with the run's save mode. */
+    private static List<String> writeCatalog(Dataset<Row> results, JobSettings settings, OutputTarget target,
+                                             ChunkedOutput.Run run, boolean first) {
+        List<String> locations = new ArrayList<>();
+        for (OutputTables.Table table : OutputTables.written(settings)) {
+            OutputTables.project(results, table, settings, run.runId()).write().format(target.format())
+                    .mode(first ? OutputTables.saveMode(target.mode()) : SaveMode.Append).saveAsTable(target.location(table));
+            locations.add(target.location(table));
+        }
+        return locations;
+    }
+
+    /** Rows of this run whose image_id another of its rows has too, counted over what was committed. */
+    private static long duplicateIds(SparkSession spark, JobSettings settings, OutputTarget target, ChunkedOutput.Run run)
+            throws IOException {
+        Dataset<Row> ids = null;
+        for (OutputTables.Table table : List.of(OutputTables.Table.LABELS, OutputTables.Table.EMBEDDINGS,
+                OutputTables.Table.ERRORS)) {
+            boolean hasIds = table == OutputTables.Table.ERRORS
+                    || (table == OutputTables.Table.LABELS) == settings.model().hasClassifier();
+            if (!hasIds || !OutputTables.written(settings).contains(table) || !OutputTables.exists(spark, target, table)) {
+                continue;
+            }
+            Dataset<Row> t = OutputTables.read(spark, target, table).where(col("run_id").equalTo(run.runId()))
+                    .select(col("image_id"));
+            ids = ids == null ? t : ids.union(t);
+        }
+        if (ids == null) {
+            return 0;
+        }
+        Row duplicates = ids.where(col("image_id").isNotNull()).groupBy("image_id").count().where(col("count").gt(1))
+                .agg(sum("count")).first();
+        return duplicates.isNullAt(0) ? 0 : duplicates.getLong(0);
+    }
+
+    /** One line per committed chunk on stderr: where the run is and when it will end. */
+    private static void progress(int number, int done, int total, Totals now, long rowsLeft, double seconds) {
+        double rate = seconds > 0 ? now.read / seconds : 0;
+        long remaining = rowsLeft - now.read;
+        String eta = rowsLeft < 0 || rate <= 0 ? "unknown" : formatDuration(remaining / rate);
+        System.err.printf(Locale.ROOT, "mobilenet-spark: chunk %d/%d committed (chunk=%d): %d rows this run, %d failed,"
+                + " %.1f images/s, ETA %s%n", done, total, number, now.read, now.failed(), rate, eta);
+        System.err.flush();
+    }
+
+    private static String formatDuration(double seconds) {
+        long s = Math.round(seconds);
+        return s >= 3600 ? String.format(Locale.ROOT, "%dh %02dm", s / 3600, s % 3600 / 60)
+                : String.format(Locale.ROOT, "%dm %02ds", s / 60, s % 60);
+    }
+
+    /** The run log: the run, its model, input, options and Spark's settings, secrets redacted. */
+    private static Properties runLog(SparkSession spark, InputSpec input, JobSettings settings, Plan plan,
+                                     ChunkedOutput.Run run, ChunkPlan chunks) {
+        Properties log = new Properties();
+        log.setProperty("run-id", run.runId());
+        log.setProperty("model-id", settings.model().id());
+        log.setProperty("arch", settings.model().architecture().id());
+        log.setProperty("alpha", Double.toString(settings.model().alpha()));
+        log.setProperty("resolution", Integer.toString(settings.model().resolution()));
+        log.setProperty("input", input.identity());
+        log.setProperty("first-chunk", Integer.toString(run.firstChunk()));
+        log.setProperty("chunks", Integer.toString(chunks.chunks().size()));
+        log.setProperty("state", "running");
+        Pattern secret = Pattern.compile(spark.conf().get("spark.redaction.regex", DEFAULT_REDACTION));
+        plan.options().forEach((k, v) -> log.setProperty("option." + k, redact(secret, k, v)));
+        scala.jdk.javaapi.CollectionConverters.asJava(spark.conf().getAll())
+                .forEach((k, v) -> log.setProperty("setting." + k, redact(secret, k, v)));
+        return log;
+    }
+
+    private static String redact(Pattern secret, String key, String value) {
+        return secret.matcher(key).find() || secret.matcher(value).find() ? "*********(redacted)" : value;
+    }
+
+    private static void writeLog(ChunkedOutput output, Properties log) throws IOException {
+        if (output != null) {
+            output.writeRunLog(log);
         }
     }
 }

@@ -19,6 +19,12 @@ public record InputSpec(String input, String format, String imageColumn, String 
 
     static final List<String> FORMATS = List.of("auto", "images", "parquet", "table");
 
+    /** What makes two runs' inputs the same one, for resuming: where and how the rows are read. */
+    String identity() {
+        return String.join(" ", format, input, "image-column=" + imageColumn, "id-column=" + idColumn,
+                "recursive=" + recursive, "glob=" + pathGlobFilter);
+    }
+
     /**
      * Checks that the input exists and resolves {@code auto}: Parquet when the path is a
      * Parquet file or a directory holding Parquet files, image files otherwise. Runs on the

@@ -4,7 +4,11 @@ import org.apache.spark.SparkContext;
 import org.apache.spark.util.CollectionAccumulator;
 import org.apache.spark.util.LongAccumulator;
 
+import dev.mobilenetspark.model.ModelHandler;
+
 import java.io.Serializable;
+import java.util.EnumMap;
+import java.util.Map;
 import java.util.OptionalLong;
 
 /**
@@ -23,6 +27,9 @@ final class JobMetrics implements Serializable {
     final LongAccumulator inferNanos;
     /** Epoch milliseconds at which a partition's first batch was inferred, one per partition. */
     final CollectionAccumulator<Long> firstBatchAt;
+    /** Rows taken from the input, and those that failed, by stage: what the Spark UI shows a run's progress by. */
+    final LongAccumulator rows;
+    final Map<ModelHandler.Stage, LongAccumulator> failed = new EnumMap<>(ModelHandler.Stage.class);
 
     private JobMetrics(SparkContext sc) {
         modelLoads = sc.longAccumulator("mobilenet model loads");
@@ -30,6 +37,10 @@ final class JobMetrics implements Serializable {
         decodeNanos = sc.longAccumulator("mobilenet decode+preprocess ns");
         inferNanos = sc.longAccumulator("mobilenet inference ns");
         firstBatchAt = sc.collectionAccumulator("mobilenet first batch at");
+        rows = sc.longAccumulator("mobilenet rows");
+        for (ModelHandler.Stage stage : ModelHandler.Stage.values()) {
+            failed.put(stage, sc.longAccumulator("mobilenet failed at " + stage.id()));
+        }
     }
 
     static JobMetrics register(SparkContext sc) {

@@ -7,21 +7,26 @@ import java.util.Map;
 /**
  * What a run did, printed at its end as a table and one {@code SUMMARY ...} line for scripts.
  *
- * @param read          input rows read
+ * @param read          input rows read by this attempt
  * @param labelled      rows that got results (labels or embeddings)
  * @param failedByStage error rows per stage (read, decode, preprocess, infer)
  * @param duplicateIds  rows whose image_id another row has too (all are processed and written)
- * @param skipped       input rows left out by --skip-existing: the output already had them
+ * @param skipped       input rows this attempt left out: in chunks an earlier attempt committed, or
+ *                      (--skip-existing) already in the output
  * @param modelLoads    models materialised on executors
  * @param startupSeconds from JVM start to the first read
  * @param firstBatchSeconds from JVM start to the first batch inferred; -1 if none was
  * @param runSeconds    from the first read to the last table written
  * @param stages        where the run's time went
  * @param written       where each table went, in writing order
+ * @param chunks        the run's chunks
  */
 public record JobSummary(long read, long labelled, Map<String, Long> failedByStage, long duplicateIds, long skipped, long modelLoads,
                   double startupSeconds, double firstBatchSeconds, double runSeconds, StageSeconds stages,
-                  List<String> written) {
+                  List<String> written, Chunks chunks) {
+
+    /** The run's chunks: how many, how many an earlier attempt of the run had committed, and the run. */
+    public record Chunks(int total, int committedBefore, String runId) { }
 
     /**
      * Seconds by stage: reading, decoding with preprocessing and inference are task time summed
@@ -54,6 +59,9 @@ public record JobSummary(long read, long labelled, Map<String, Long> failedBySta
         if (skipped > 0) {
             row(sb, "skipped (done)", Long.toString(skipped));
         }
+        row(sb, "chunks", chunks.total() + (chunks.committedBefore() > 0
+                ? " (" + chunks.committedBefore() + " committed before this attempt)" : ""));
+        row(sb, "run", chunks.runId());
         row(sb, "model loads", Long.toString(modelLoads));
         row(sb, "startup", String.format(Locale.ROOT, "%.1f s", startupSeconds));
         row(sb, "first batch", firstBatchSeconds < 0 ? "none inferred"

@@ -1,7 +1,5 @@
 package dev.mobilenetspark.job;
 
-import org.apache.hadoop.fs.FileStatus;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -13,20 +11,21 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.UUID;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 
 /**
- * The job's tables: their schemas, and how the per-image results become them and get written.
+ * The job's tables: their columns, and how the per-image results become them. Every row carries
+ * its lineage: the model (model_id, arch, alpha, resolution) and the run that wrote it (run_id).
  *
  * <ul>
  *   <li>labels: image_id, label_index array&lt;int&gt;, label array&lt;string&gt;, score
- *       array&lt;float&gt; (best first), model_id, arch, alpha, resolution, processed_at;</li>
- *   <li>embeddings: image_id, embedding array&lt;float&gt;, model_id;</li>
- *   <li>errors: image_id, source, stage (read, decode, preprocess, infer), error, model_id.</li>
+ *       array&lt;float&gt; (best first), the lineage, processed_at;</li>
+ *   <li>embeddings: image_id, embedding array&lt;float&gt;, the lineage;</li>
+ *   <li>errors: image_id, source, stage (read, decode, preprocess, infer), error, the lineage.</li>
  * </ul>
+ * In an output directory each table is partitioned by {@code chunk} ({@link ChunkedOutput}).
  */
 public final class OutputTables {
 
@@ -42,18 +41,24 @@ public final class OutputTables {
     private OutputTables() {
     }
 
-    /** The rows of {@code table}, projected from the per-image results. */
-    static Dataset<Row> project(Dataset<Row> results, Table table, JobSettings settings) {
-        Column modelId = lit(settings.model().id()).as("model_id");
+    /** The rows of {@code table}, projected from the per-image results of run {@code runId}. */
+    static Dataset<Row> project(Dataset<Row> results, Table table, JobSettings settings, String runId) {
+        Column[] lineage = {lit(settings.model().id()).as("model_id"), lit(settings.model().architecture().id()).as("arch"),
+                lit(settings.model().alpha()).as("alpha"), lit(settings.model().resolution()).as("resolution")};
+        Column run = lit(runId).as("run_id");
         Column ok = col("stage").isNull();
         return switch (table) {
-            case LABELS -> results.where(ok).select(col("image_id"), col("label_index"), col("label"), col("score"),
-                    modelId, lit(settings.model().architecture().id()).as("arch"), lit(settings.model().alpha()).as("alpha"),
-                    lit(settings.model().resolution()).as("resolution"), col("processed_at"));
-            case EMBEDDINGS -> results.where(ok).select(col("image_id"), col("embedding"), modelId);
-            case ERRORS -> results.where(col("stage").isNotNull()).select(col("image_id"), col("source"), col("stage"),
-                    col("error"), modelId);
+            case LABELS -> results.where(ok).select(concat(new Column[] {col("image_id"), col("label_index"), col("label"),
+                    col("score")}, lineage, new Column[] {col("processed_at"), run}));
+            case EMBEDDINGS -> results.where(ok).select(concat(new Column[] {col("image_id"), col("embedding")}, lineage,
+                    new Column[] {run}));
+            case ERRORS -> results.where(col("stage").isNotNull()).select(concat(new Column[] {col("image_id"), col("source"),
+                    col("stage"), col("error")}, lineage, new Column[] {run}));
         };
+    }
+
+    private static Column[] concat(Column[]... parts) {
+        return java.util.Arrays.stream(parts).flatMap(java.util.Arrays::stream).toArray(Column[]::new);
     }
 
     /** The tables this run writes: labels only with a classifier, embeddings unless turned off. */
@@ -69,66 +74,17 @@ public final class OutputTables {
         return tables;
     }
 
-    /**
-     * Writes the tables of this run; returns where each went. Into a directory, all tables are
-     * first written under {@code DIR/_staging-ID} (readers skip names starting with '_') and
-     * only then published, so a run that fails leaves the previous output as it was, never a
-     * mix: overwrite replaces the three tables at once, append moves the new files in, and
-     * errorifexists renames the tables into place. Into a catalog, each table is saved with the
-     * save mode, as the catalog (Hive, Iceberg, Delta) commits it.
-     */
-    static List<String> writeAll(Dataset<Row> results, JobSettings settings, OutputTarget target) throws IOException {
-        List<Table> tables = written(settings);
-        List<String> locations = new ArrayList<>();
-        if (target.isCatalog()) {
-            for (Table table : tables) {
-                project(results, table, settings).write().format(target.format())
-                        .mode(SaveMode.valueOf(saveMode(target.mode()))).saveAsTable(target.location(table));
-                locations.add(target.location(table));
-            }
-            return locations;
-        }
-        Path staging = new Path(target.directory(), "_staging-" + UUID.randomUUID());
-        FileSystem fs = staging.getFileSystem(results.sparkSession().sparkContext().hadoopConfiguration());
-        try {
-            for (Table table : tables) {
-                project(results, table, settings).write().format(target.format()).mode(SaveMode.ErrorIfExists)
-                        .save(new Path(staging, table.suffix()).toString());
-            }
-            for (Table table : Table.values()) {
-                Path destination = new Path(target.location(table));
-                if (target.mode().equals("overwrite") && fs.exists(destination) && !fs.delete(destination, true)) {
-                    throw new IOException("cannot delete " + destination + " to overwrite it");
-                }
-                if (tables.contains(table)) {
-                    publish(fs, new Path(staging, table.suffix()), destination);
-                    locations.add(destination.toString());
-                }
-            }
-            return locations;
-        } finally {
-            fs.delete(staging, true);
-        }
+    /** Whether the target already has {@code table}. */
+    static boolean exists(SparkSession spark, OutputTarget target, Table table) throws IOException {
+        String location = target.location(table);
+        return target.isCatalog() ? spark.catalog().tableExists(location)
+                : new Path(location).getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(new Path(location));
     }
 
-    /** Moves a staged table to its destination, or its data files into an existing one (append). */
-    private static void publish(FileSystem fs, Path staged, Path destination) throws IOException {
-        if (!fs.exists(destination)) {
-            rename(fs, staged, destination);
-            return;
-        }
-        for (FileStatus file : fs.listStatus(staged)) {
-            String name = file.getPath().getName();
-            if (!name.startsWith("_") && !name.startsWith(".")) {
-                rename(fs, file.getPath(), new Path(destination, name));
-            }
-        }
-    }
-
-    private static void rename(FileSystem fs, Path from, Path to) throws IOException {
-        if (!fs.rename(from, to)) {
-            throw new IOException("cannot move " + from + " to " + to);
-        }
+    /** The target's {@code table} as it stands. */
+    static Dataset<Row> read(SparkSession spark, OutputTarget target, Table table) {
+        String location = target.location(table);
+        return target.isCatalog() ? spark.table(location) : spark.read().format(target.format()).load(location);
     }
 
     /**
@@ -139,14 +95,10 @@ public final class OutputTables {
             throws IOException {
         Dataset<Row> done = null;
         for (Table table : Table.values()) {
-            String location = target.location(table);
-            boolean exists = target.isCatalog() ? spark.catalog().tableExists(location)
-                    : new Path(location).getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(new Path(location));
-            if (!exists) {
+            if (!exists(spark, target, table)) {
                 continue;
             }
-            Dataset<Row> existing = (target.isCatalog() ? spark.table(location)
-                    : spark.read().format(target.format()).load(location))
+            Dataset<Row> existing = read(spark, target, table)
                     .where(col("model_id").equalTo(settings.model().id())).select(col("image_id"));
             done = done == null ? existing : done.union(existing);
         }
@@ -154,11 +106,11 @@ public final class OutputTables {
                 "left_anti");
     }
 
-    private static String saveMode(String mode) {
+    static SaveMode saveMode(String mode) {
         return switch (mode) {
-            case "errorifexists" -> "ErrorIfExists";
-            case "overwrite" -> "Overwrite";
-            case "append" -> "Append";
+            case "errorifexists" -> SaveMode.ErrorIfExists;
+            case "overwrite" -> SaveMode.Overwrite;
+            case "append" -> SaveMode.Append;
             default -> throw new IllegalArgumentException("unknown mode " + mode);
         };
     }

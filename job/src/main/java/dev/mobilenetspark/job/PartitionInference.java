@@ -88,13 +88,14 @@ final class PartitionInference implements MapPartitionsFunction<Row, Row> {
             long preparing = 0;
             while (batch.size() < settings.batchSize() && input.hasNext()) {
                 Row row = input.next();
+                metrics.rows.add(1);
                 String id = row.getAs("image_id");
                 String source = row.getAs("source");
                 byte[] bytes;
                 try {
                     bytes = bytesOf(row, id);
                 } catch (Exception e) {
-                    ready.add(ResultRow.failure(id, source, ModelHandler.Failure.of(ModelHandler.Stage.READ, e)).toRow());
+                    ready.add(failure(id, source, ModelHandler.Failure.of(ModelHandler.Stage.READ, e)));
                     continue;
                 }
                 long prepareStart = System.nanoTime();
@@ -104,7 +105,7 @@ final class PartitionInference implements MapPartitionsFunction<Row, Row> {
                 if (prepared.ok()) {
                     batch.add(new Pending(id, source, prepared.input()));
                 } else {
-                    ready.add(ResultRow.failure(id, source, prepared.failure()).toRow());
+                    ready.add(failure(id, source, prepared.failure()));
                 }
             }
             metrics.readNanos.add(System.nanoTime() - start - preparing);
@@ -120,9 +121,8 @@ final class PartitionInference implements MapPartitionsFunction<Row, Row> {
             for (int i = 0; i < batch.size(); i++) {
                 Pending p = batch.get(i);
                 ModelHandler.Outcome outcome = result.outcomes().get(i);
-                ResultRow row = outcome.failure() != null ? ResultRow.failure(p.id(), p.source(), outcome.failure())
-                        : ResultRow.success(p.id(), p.source(), outcome.prediction(), settings.embeddings(), now);
-                ready.add(row.toRow());
+                ready.add(outcome.failure() != null ? failure(p.id(), p.source(), outcome.failure())
+                        : ResultRow.success(p.id(), p.source(), outcome.prediction(), settings.embeddings(), now).toRow());
                 if (!inferredOne && outcome.failure() == null) {
                     inferredOne = true;
                     metrics.firstBatchAt.add(System.currentTimeMillis());
@@ -131,13 +131,19 @@ final class PartitionInference implements MapPartitionsFunction<Row, Row> {
         }
     }
 
+    /** The error row of a failed image, counted by its stage. */
+    private Row failure(String id, String source, ModelHandler.Failure failure) {
+        metrics.failed.get(failure.stage()).add(1);
+        return ResultRow.failure(id, source, failure).toRow();
+    }
+
     private byte[] bytesOf(Row row, String id) throws IOException {
         if (id == null) {
             throw new IOException("the image id is null");
         }
         String path = row.getAs("path");
         if (path != null) {
-            return readFile(path);
+            return readFile(path, row.getAs("length"));
         }
         byte[] bytes = row.getAs("image");
         if (bytes == null || bytes.length == 0) {
@@ -146,10 +152,11 @@ final class PartitionInference implements MapPartitionsFunction<Row, Row> {
         return bytes;
     }
 
-    private byte[] readFile(String path) throws IOException {
+    /** The file's bytes; {@code listed} is its length when the driver listed it, so it is not asked again. */
+    private byte[] readFile(String path, Long listed) throws IOException {
         Path p = new Path(path);
         FileSystem fs = p.getFileSystem(hadoopConf.value().value());
-        long length = fs.getFileStatus(p).getLen();
+        long length = listed != null ? listed : fs.getFileStatus(p).getLen();
         if (length > settings.maxFileBytes()) {
             throw new IOException("the file has " + length + " bytes, over the limit of " + settings.maxFileBytes());
         }

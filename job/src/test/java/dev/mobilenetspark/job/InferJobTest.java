@@ -88,10 +88,12 @@ class InferJobTest extends SparkTestBase {
         assertEquals(List.of(out + "/labels", out + "/embeddings", out + "/errors"), summary.written());
 
         Dataset<Row> labels = table(out, "labels");
-        assertEquals("struct<image_id:string,label_index:array<int>,label:array<string>,score:array<float>,"
-                + "model_id:string,arch:string,alpha:double,resolution:int,processed_at:timestamp>", labels.schema().simpleString());
-        assertEquals("struct<image_id:string,embedding:array<float>,model_id:string>", table(out, "embeddings").schema().simpleString());
-        assertEquals("struct<image_id:string,source:string,stage:string,error:string,model_id:string>",
+        String lineage = "model_id:string,arch:string,alpha:double,resolution:int";
+        assertEquals("struct<image_id:string,label_index:array<int>,label:array<string>,score:array<float>," + lineage
+                + ",processed_at:timestamp,run_id:string,chunk:int>", labels.schema().simpleString());
+        assertEquals("struct<image_id:string,embedding:array<float>," + lineage + ",run_id:string,chunk:int>",
+                table(out, "embeddings").schema().simpleString());
+        assertEquals("struct<image_id:string,source:string,stage:string,error:string," + lineage + ",run_id:string,chunk:int>",
                 table(out, "errors").schema().simpleString());
 
         List<Row> labelRows = labels.collectAsList();
@@ -122,6 +124,8 @@ class InferJobTest extends SparkTestBase {
         assertTrue(errors.get("notes.jpg").getString(3).startsWith("not a JPEG, PNG"), errors.get("notes.jpg").getString(3));
         assertEquals(errors.get("notes.jpg").getString(0), errors.get("notes.jpg").getString(1), "source is the file path");
         assertEquals(labelRows.get(0).getString(4), errors.get("cut.jpg").getString(4), "one model_id in every table");
+        assertEquals(summary.chunks().runId(), errors.get("cut.jpg").getString(8), "the run that wrote the row");
+        assertEquals(summary.chunks().runId(), labelRows.get(0).getString(9));
     }
 
     @Test
@@ -197,10 +201,12 @@ class InferJobTest extends SparkTestBase {
         CliRun run = CliRun.of("infer", "--input", images.toString(), "--output", out.toString(), "--alpha", "0.25",
                 "--resolution", "128", "--classes", "10", "--max-error-fraction", "0.2");
         assertEquals(MobileNetCli.TOO_MANY_ERRORS, run.exit(), run.err());
-        assertTrue(run.err().startsWith("mobilenet-spark: 2 of 9 rows failed (22.2%), over --max-error-fraction 0.2; "
-                + "no table was written. First errors: file:"), run.err());
-        assertTrue(run.err().contains("(decode): truncated JPEG"), run.err());
-        assertFalse(Files.exists(out));
+        String message = run.err().lines().filter(l -> l.startsWith("mobilenet-spark: 2 of 9")).findFirst().orElse(run.err());
+        assertTrue(message.startsWith("mobilenet-spark: 2 of 9 rows failed (22.2%), over --max-error-fraction 0.2; chunk 0 was"
+                + " not committed and the 0 committed before it stay: fix the input and run the same command to continue."
+                + " First errors: file:"), message);
+        assertTrue(message.contains("(decode): truncated JPEG"), message);
+        assertFalse(Files.exists(out.resolve("labels")), "the chunk over budget was not published");
 
         assertEquals(0, CliRun.of("infer", "--input", images.toString(), "--output", out.toString(), "--alpha", "0.25",
                 "--resolution", "128", "--classes", "10", "--max-error-fraction", "0.25").exit());
@@ -311,30 +317,28 @@ class InferJobTest extends SparkTestBase {
         assertEquals(List.of("1", "2", "3", "4", "5", "6", "7"), table(out, "labels").select("image_id")
                 .as(org.apache.spark.sql.Encoders.STRING()).collectAsList().stream().sorted().toList());
         try (var files = Files.list(out)) {
-            assertEquals(List.of("errors", "labels"), files.map(p -> p.getFileName().toString()).sorted().toList());
+            assertEquals(List.of("errors", "labels"), files.map(p -> p.getFileName().toString())
+                    .filter(name -> !name.startsWith("_") && !name.startsWith(".")).sorted().toList());
         }
     }
 
     @Test
-    void aRunThatFailsWhileWritingLeavesThePreviousOutputAsItWas() throws IOException {
-        Path out = dir.resolve("out-failed-overwrite");
-        infer(out, "--input", images.toString());
-        List<String> before = table(out, "labels").select("image_id").as(org.apache.spark.sql.Encoders.STRING())
-                .collectAsList().stream().sorted().toList();
-        spark.sparkContext().hadoopConfiguration().set("fs." + FailingFileSystem.SCHEME + ".impl", FailingFileSystem.class.getName());
-
+    void aRunThatFailsWhileStagingCommitsNothingAndTheSameRunThenFinishes() throws IOException {
+        Path out = dir.resolve("out-failed");
         CliRun failed = CliRun.of("infer", "--input", parquet.toString(), "--output", FailingFileSystem.SCHEME + "://" + out,
-                "--mode", "overwrite", "--alpha", "0.25", "--resolution", "64", "--classes", "10");
-
+                "--alpha", "0.25", "--resolution", "64", "--classes", "10");
         assertNotEquals(0, failed.exit(), failed.out());
         assertTrue(failed.err().contains("injected failure"), failed.err());
-        assertEquals(before, table(out, "labels").select("image_id").as(org.apache.spark.sql.Encoders.STRING())
-                .collectAsList().stream().sorted().toList(), "the staged labels were never published");
-        assertEquals(before.size(), table(out, "embeddings").count());
         try (var files = Files.list(out)) {
-            assertEquals(List.of("embeddings", "errors", "labels"), files.map(p -> p.getFileName().toString()).sorted().toList(),
-                    "no staging directory is left behind");
+            assertEquals(List.of(ChunkedOutput.RUN_LOG), files.map(p -> p.getFileName().toString()).toList(),
+                    "no staging, no table and no committed chunk are left behind");
         }
+
+        JobSummary again = infer("infer", "--input", parquet.toString(), "--output", out.toString(), "--alpha", "0.25",
+                "--resolution", "64", "--classes", "10");
+        assertCounts(9, 7, 2, again);
+        assertEquals(7, table(out, "labels").count());
+        assertTrue(Files.readString(out.resolve(ChunkedOutput.RUN_LOG)).contains("state=complete"));
     }
 
     @Test

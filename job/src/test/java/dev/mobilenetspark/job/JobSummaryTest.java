@@ -14,7 +14,8 @@ class JobSummaryTest {
     @Test
     void formatsEveryFieldAndEndsWithTheSummaryLine() {
         JobSummary summary = new JobSummary(9, 7, new TreeMap<>(Map.of("decode", 1L, "read", 1L)), 2, 5, 1, 3.25, 7.5, 4.0,
-                new JobSummary.StageSeconds(0.1, 1.25, 2.5, 0.75), List.of("/out/labels", "/out/errors"));
+                new JobSummary.StageSeconds(0.1, 1.25, 2.5, 0.75), List.of("/out/labels", "/out/errors"),
+                new JobSummary.Chunks(3, 1, "run-1"));
         assertEquals(String.join("\n",
                 "images read    9",
                 "labelled       7",
@@ -23,6 +24,8 @@ class JobSummaryTest {
                 "  at read      1",
                 "duplicate ids  2",
                 "skipped (done) 5",
+                "chunks         3 (1 committed before this attempt)",
+                "run            run-1",
                 "model loads    1",
                 "startup        3.3 s",
                 "first batch    7.5 s after launch",
@@ -38,7 +41,7 @@ class JobSummaryTest {
     @Test
     void aRunThatInferredNothingSaysSo() {
         JobSummary none = new JobSummary(0, 0, Map.of(), 0, 0, 0, 1.0, -1, 0.5,
-                new JobSummary.StageSeconds(0, 0, 0, 0.1), List.of());
+                new JobSummary.StageSeconds(0, 0, 0, 0.1), List.of(), new JobSummary.Chunks(0, 0, "run-2"));
         assertEquals("first batch    none inferred", none.format().lines().filter(l -> l.startsWith("first batch")).findFirst()
                 .orElseThrow());
         assertEquals(0.0, none.imagesPerSecond());

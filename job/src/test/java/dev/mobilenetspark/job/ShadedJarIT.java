@@ -133,7 +133,7 @@ class ShadedJarIT {
 
         for (String table : List.of("labels", "embeddings", "errors")) {
             List<Path> parts;
-            try (Stream<Path> files = Files.list(output.resolve(table))) {
+            try (Stream<Path> files = Files.list(output.resolve(table).resolve("chunk=0"))) {
                 parts = files.filter(p -> p.getFileName().toString().matches("part-.*\\.parquet")).toList();
             }
             assertFalse(parts.isEmpty(), table + " has no Parquet part file");

@@ -1,5 +1,7 @@
 package dev.mobilenetspark.job.cli;
 
+import dev.mobilenetspark.job.ChunkedOutput;
+import dev.mobilenetspark.job.ErrorBudget;
 import dev.mobilenetspark.job.InferenceJob;
 import dev.mobilenetspark.job.InputSpec;
 import dev.mobilenetspark.job.JobSettings;
@@ -12,13 +14,14 @@ import dev.mobilenetspark.model.MobileNetModel;
 import dev.mobilenetspark.model.ModelFileException;
 
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.Path;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 
 /**
@@ -96,8 +99,18 @@ public final class InferCommand implements Callable<Integer> {
     long maxFileBytes;
 
     @Option(names = "--max-error-fraction", defaultValue = "1.0", paramLabel = "F",
-            description = "Fail the job, writing nothing, when more than this fraction of rows fail (default: ${DEFAULT-VALUE}: never).")
+            description = "Stop the run, before committing the chunk that goes over, when more than this fraction of the rows"
+                    + " seen failed (judged from " + ErrorBudget.MIN_ROWS + " rows on; default: ${DEFAULT-VALUE}: never).")
     double maxErrorFraction;
+
+    @Option(names = "--max-errors", defaultValue = "-1", paramLabel = "N",
+            description = "Stop the run, likewise, when more than N rows failed (default: no cap).")
+    long maxErrors;
+
+    @Option(names = "--chunk-rows", defaultValue = "" + InferenceJob.DEFAULT_CHUNK_ROWS, paramLabel = "N",
+            description = "Rows per chunk: each chunk is committed on its own, and a rerun of the same command continues"
+                    + " at the first one not committed (default: ${DEFAULT-VALUE}).")
+    int chunkRows;
 
     @Option(names = "--conf-file", paramLabel = "FILE", description = "Options as a properties file (key = long option name).")
     java.nio.file.Path confFile;
@@ -117,27 +130,18 @@ public final class InferCommand implements Callable<Integer> {
         positive("--top-k", topK);
         positive("--batch-size", batchSize);
         positive("--max-file-bytes", maxFileBytes);
-        if (!(maxErrorFraction >= 0 && maxErrorFraction <= 1)) {
-            throw new IllegalArgumentException("--max-error-fraction must be between 0 and 1, got " + maxErrorFraction);
-        }
+        positive("--chunk-rows", chunkRows);
+        ErrorBudget budget = new ErrorBudget(maxErrorFraction, maxErrors);
         if (partitions < 0) {
             throw new IllegalArgumentException("--partitions must be 0 or more");
         }
         int nativeThreads = threads.value();
         Configuration hadoop = new Configuration();
         String resolvedFormat = InputSpec.resolveFormat(input, inputFormat, hadoop);
-        if (!target.isCatalog() && mode.equals("errorifexists")) {
-            for (OutputTables.Table table : OutputTables.Table.values()) {
-                Path p = new Path(target.location(table));
-                if (p.getFileSystem(hadoop).exists(p)) {
-                    throw new IllegalArgumentException("output " + p + " already exists; choose another --output"
-                            + " or --mode overwrite or append");
-                }
-            }
-        }
         MobileNetModel net = loadModel();
         JobSettings settings = JobSettings.of(net, embeddings, topK, batchSize, nativeThreads, maxFileBytes);
         InputSpec inputSpec = new InputSpec(input, resolvedFormat, imageColumn, idColumn, recursive, pathGlobFilter, partitions);
+        ChunkedOutput.Run run = InferenceJob.begin(target, net.contentHash(), inputSpec, hadoop);
 
         SparkSessions.Handle spark = SparkSessions.getOrCreate();
         try {
@@ -149,7 +153,8 @@ public final class InferCommand implements Callable<Integer> {
                     }
                 }
             }
-            summary = InferenceJob.run(spark.session(), inputSpec, target, settings, net, maxErrorFraction);
+            summary = InferenceJob.run(spark.session(), inputSpec, target, settings, net,
+                    new InferenceJob.Plan(chunkRows, budget, options()), run);
             System.out.print(summary.format());
             System.out.flush();
             return 0;
@@ -158,6 +163,18 @@ public final class InferCommand implements Callable<Integer> {
                 spark.session().stop();
             }
         }
+    }
+
+    /** The options as given or defaulted, by long name: what the run log records. */
+    private Map<String, String> options() {
+        Map<String, String> options = new TreeMap<>();
+        for (CommandLine.Model.OptionSpec option : spec.options()) {
+            Object value = option.getValue();
+            if (value != null && !option.usageHelp() && !option.versionHelp()) {
+                options.put(option.longestName().replaceFirst("^--", ""), String.valueOf(value));
+            }
+        }
+        return options;
     }
 
     private MobileNetModel loadModel() throws IOException {

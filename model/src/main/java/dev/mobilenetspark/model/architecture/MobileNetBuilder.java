@@ -2,10 +2,11 @@ package dev.mobilenetspark.model.architecture;
 
 import dev.mobilenetspark.model.Architecture;
 import dev.mobilenetspark.model.MobileNetConfig;
-import dev.mobilenetspark.model.architecture.LayerNames.InvertedResidual;
 import dev.mobilenetspark.model.layers.ActivationHardSigmoid;
 import dev.mobilenetspark.model.layers.ActivationHardSwish;
 import dev.mobilenetspark.model.layers.ChannelScaleVertex;
+
+import dev.mobilenetspark.model.architecture.LayerNames.InvertedResidual;
 
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;

@@ -1,0 +1,126 @@
+package dev.mobilenetspark.job;
+
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+import static org.apache.spark.sql.functions.input_file_name;
+
+/**
+ * The input split into chunks, each committed on its own: consecutive input files in path order
+ * (image files, or Parquet files up to {@code chunkRows} rows; a Parquet file holding more is a
+ * chunk by itself), so the same input always gives the same chunks, whatever the cluster. A
+ * catalog table is one chunk. The driver holds the file names, never the images.
+ */
+final class ChunkPlan {
+
+    /** Images per task at most, so that Spark's progress bar moves and a retried task is cheap. */
+    static final int TASK_ROWS = 1_000;
+
+    /** One input file: its path, and its bytes (image files) or rows (Parquet). */
+    record InputFile(String path, long size) { }
+
+    /** Chunk {@code index} of the plan: its files, and the rows they hold (-1 where unknown). */
+    record Chunk(int index, List<InputFile> files, long rows) { }
+
+    private final InputSpec spec;
+    private final List<Chunk> chunks;
+
+    private ChunkPlan(InputSpec spec, List<Chunk> chunks) {
+        this.spec = spec;
+        this.chunks = List.copyOf(chunks);
+    }
+
+    static ChunkPlan of(SparkSession spark, InputSpec spec, int chunkRows) {
+        ImageSource.limitReadBatches(spark);
+        List<Chunk> chunks = new ArrayList<>();
+        switch (spec.format()) {
+            case "images" -> {
+                List<InputFile> files = ImageSource.listImages(spark, spec);
+                for (int from = 0; from < files.size(); from += chunkRows) {
+                    List<InputFile> part = files.subList(from, Math.min(files.size(), from + chunkRows));
+                    chunks.add(new Chunk(chunks.size(), part, part.size()));
+                }
+            }
+            case "parquet" -> {
+                List<InputFile> files = parquetFiles(spark, spec);
+                List<InputFile> part = new ArrayList<>();
+                long rows = 0;
+                for (InputFile file : files) {
+                    if (!part.isEmpty() && rows + file.size() > chunkRows) {
+                        chunks.add(new Chunk(chunks.size(), part, rows));
+                        part = new ArrayList<>();
+                        rows = 0;
+                    }
+                    part.add(file);
+                    rows += file.size();
+                }
+                if (!part.isEmpty()) {
+                    chunks.add(new Chunk(chunks.size(), part, rows));
+                }
+            }
+            case "table" -> chunks.add(new Chunk(0, List.of(), -1));
+            default -> throw new IllegalArgumentException("unknown input format " + spec.format());
+        }
+        return new ChunkPlan(spec, chunks);
+    }
+
+    List<Chunk> chunks() {
+        return chunks;
+    }
+
+    /** Rows of the whole input, where the plan knows them; -1 otherwise. */
+    long rows() {
+        return chunks.stream().anyMatch(c -> c.rows() < 0) ? -1 : chunks.stream().mapToLong(Chunk::rows).sum();
+    }
+
+    /** The rows of {@code chunk}, as {@link ImageSource#COLUMNS}, in tasks of at most {@link #TASK_ROWS}. */
+    Dataset<Row> read(SparkSession spark, Chunk chunk) {
+        Dataset<Row> rows = switch (spec.format()) {
+            case "images" -> {
+                List<Row> listed = chunk.files().stream()
+                        .map(f -> RowFactory.create(f.path(), f.path(), null, f.path(), f.size())).toList();
+                int tasks = Math.max(spark.sparkContext().defaultParallelism(), (int) Math.ceil(listed.size() / (double) TASK_ROWS));
+                yield spark.createDataFrame(JavaSparkContext.fromSparkContext(spark.sparkContext())
+                        .parallelize(listed, Math.min(tasks, Math.max(1, listed.size()))), ImageSource.COLUMNS);
+            }
+            case "parquet" -> ImageSource.columns(parquetReader(spark, spec)
+                    .parquet(chunk.files().stream().map(InputFile::path).toArray(String[]::new)), spec, spec.input());
+            default -> ImageSource.read(spark, spec);
+        };
+        return spec.partitions() > 0 ? rows.repartition(spec.partitions()) : rows;
+    }
+
+    /** The Parquet files of the input in path order, each with its rows (read from the footers alone). */
+    private static List<InputFile> parquetFiles(SparkSession spark, InputSpec spec) {
+        return parquetReader(spark, spec).parquet(spec.input()).select(input_file_name().as("file")).groupBy("file").count()
+                .collectAsList().stream()
+                .map(r -> new InputFile(r.getString(0), r.getLong(1)))
+                .sorted(Comparator.comparing(InputFile::path))
+                .toList();
+    }
+
+    /** Files read one by one keep the partition columns of the directory they came from. */
+    private static org.apache.spark.sql.DataFrameReader parquetReader(SparkSession spark, InputSpec spec) {
+        var reader = spark.read();
+        try {
+            Path input = new Path(spec.input());
+            FileSystem fs = input.getFileSystem(spark.sparkContext().hadoopConfiguration());
+            if (fs.isDirectory(input)) {
+                reader = reader.option("basePath", input.toString());
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return reader;
+    }
+}

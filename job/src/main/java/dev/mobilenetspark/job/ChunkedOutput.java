@@ -1,0 +1,207 @@
+package dev.mobilenetspark.job;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataInputStream;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.UUID;
+
+/**
+ * An output directory written chunk by chunk. Each table has one partition directory per chunk
+ * ({@code labels/chunk=7/}); a chunk is staged under {@code _staging-*}, published by renames
+ * in a fixed order, and committed by its record {@code _chunks/7}, written last. A chunk whose
+ * record exists is never redone; one without is replaced whole when it is run again, so a
+ * half-published chunk of a killed driver does no harm. The run log {@code _run} names the run,
+ * its model and its input, so that the same command continues an unfinished run. There is no
+ * lock: two runs of one command on one output publish the same rows, and the record of
+ * whichever commits first stands.
+ */
+public final class ChunkedOutput {
+
+    static final String RUN_LOG = "_run";
+    static final String CHUNKS = "_chunks";
+
+    /** The run a command continues or starts: chunk numbers from {@code firstChunk} on. */
+    public record Run(String runId, int firstChunk, boolean resumed) { }
+
+    /** What a committed chunk holds: rows read, labelled, and failed by stage. */
+    record ChunkRecord(long read, long labelled, Map<String, Long> failedByStage) {
+
+        long failed() {
+            return failedByStage.values().stream().mapToLong(Long::longValue).sum();
+        }
+    }
+
+    private final FileSystem fs;
+    private final Path dir;
+    private final OutputTarget target;
+
+    private ChunkedOutput(FileSystem fs, Path dir, OutputTarget target) {
+        this.fs = fs;
+        this.dir = dir;
+        this.target = target;
+    }
+
+    static ChunkedOutput open(OutputTarget target, Configuration conf) throws IOException {
+        Path dir = new Path(target.directory());
+        return new ChunkedOutput(dir.getFileSystem(conf), dir, target);
+    }
+
+    /**
+     * Decides what this command does with the output, before anything is computed: continues an
+     * unfinished run of the same model on the same input, starts over ({@code overwrite}),
+     * starts a run after the committed ones ({@code append}) or on an empty output. Refuses,
+     * with the reason, a finished output under {@code errorifexists} and an unfinished one of
+     * another model or input.
+     */
+    Run begin(String modelId, String input) throws IOException {
+        Optional<Properties> log = runLog();
+        if (target.mode().equals("overwrite")) {
+            for (String name : new String[] {RUN_LOG, CHUNKS, "labels", "embeddings", "errors"}) {
+                fs.delete(new Path(dir, name), true);
+            }
+            return start(modelId, input, 0);
+        }
+        if (log.isPresent() && !"complete".equals(log.get().getProperty("state"))) {
+            Properties run = log.get();
+            if (!modelId.equals(run.getProperty("model-id")) || !input.equals(run.getProperty("input"))) {
+                throw new IllegalArgumentException("output " + dir + " holds an unfinished run of model "
+                        + run.getProperty("model-id") + " on input " + run.getProperty("input")
+                        + "; run that command again to finish it, or use --mode overwrite to start over");
+            }
+            return new Run(run.getProperty("run-id"), Integer.parseInt(run.getProperty("first-chunk")), true);
+        }
+        if (target.mode().equals("errorifexists")) {
+            for (String name : new String[] {RUN_LOG, "labels", "embeddings", "errors"}) {
+                if (fs.exists(new Path(dir, name))) {
+                    throw new IllegalArgumentException("output " + new Path(dir, name) + " already exists; choose another --output"
+                            + " or --mode overwrite or append");
+                }
+            }
+        }
+        return start(modelId, input, committed().keySet().stream().mapToInt(Integer::intValue).max().orElse(-1) + 1);
+    }
+
+    private Run start(String modelId, String input, int firstChunk) throws IOException {
+        Run run = new Run(UUID.randomUUID().toString(), firstChunk, false);
+        Properties log = new Properties();
+        log.setProperty("run-id", run.runId());
+        log.setProperty("model-id", modelId);
+        log.setProperty("input", input);
+        log.setProperty("first-chunk", Integer.toString(firstChunk));
+        log.setProperty("state", "running");
+        writeRunLog(log);
+        return run;
+    }
+
+    /** The run log, if the output has one. */
+    Optional<Properties> runLog() throws IOException {
+        Path file = new Path(dir, RUN_LOG);
+        if (!fs.exists(file)) {
+            return Optional.empty();
+        }
+        return Optional.of(read(file));
+    }
+
+    /** Replaces the run log (written aside, then renamed over the old one). */
+    void writeRunLog(Properties log) throws IOException {
+        write(new Path(dir, RUN_LOG), log);
+    }
+
+    /** The committed chunks by number. */
+    Map<Integer, ChunkRecord> committed() throws IOException {
+        Map<Integer, ChunkRecord> records = new TreeMap<>();
+        Path chunks = new Path(dir, CHUNKS);
+        if (!fs.exists(chunks)) {
+            return records;
+        }
+        for (FileStatus file : fs.listStatus(chunks)) {
+            String name = file.getPath().getName();
+            if (name.matches("\\d+")) {
+                Properties p = read(file.getPath());
+                Map<String, Long> failed = new TreeMap<>();
+                p.stringPropertyNames().stream().filter(k -> k.startsWith("failed."))
+                        .forEach(k -> failed.put(k.substring("failed.".length()), Long.parseLong(p.getProperty(k))));
+                records.put(Integer.parseInt(name), new ChunkRecord(Long.parseLong(p.getProperty("read")),
+                        Long.parseLong(p.getProperty("labelled")), failed));
+            }
+        }
+        return records;
+    }
+
+    /** A new directory for staging one chunk's tables; readers skip it (its name starts with '_'). */
+    Path staging() {
+        return new Path(dir, "_staging-" + UUID.randomUUID());
+    }
+
+    /**
+     * Moves the staged tables of chunk {@code chunk} into place, table by table in a fixed order
+     * (replacing what a run that died half-way left there), then writes its record. Returns
+     * false, publishing nothing, when another run committed the chunk first.
+     */
+    boolean publish(int chunk, Path staged, Iterable<OutputTables.Table> tables, String runId, ChunkRecord record)
+            throws IOException {
+        Path recordFile = new Path(new Path(dir, CHUNKS), Integer.toString(chunk));
+        if (fs.exists(recordFile)) {
+            return false;
+        }
+        for (OutputTables.Table table : tables) {
+            Path destination = new Path(new Path(dir, table.suffix()), "chunk=" + chunk);
+            Path source = new Path(staged, table.suffix());
+            fs.mkdirs(destination.getParent());
+            fs.delete(destination, true);
+            boolean moved = fs.rename(source, destination);
+            // A run publishing the same chunk at the same moment made the destination first: a
+            // rename then moves into it. Its rows are these rows, so one copy stays.
+            Path nested = new Path(destination, source.getName());
+            if (fs.exists(nested)) {
+                fs.delete(nested, true);
+            } else if (!moved && !fs.exists(destination)) {
+                throw new IOException("cannot move " + source + " to " + destination);
+            }
+        }
+        Properties p = new Properties();
+        p.setProperty("run-id", runId);
+        p.setProperty("read", Long.toString(record.read()));
+        p.setProperty("labelled", Long.toString(record.labelled()));
+        record.failedByStage().forEach((stage, n) -> p.setProperty("failed." + stage, Long.toString(n)));
+        write(recordFile, p);
+        return true;
+    }
+
+    void delete(Path path) throws IOException {
+        fs.delete(path, true);
+    }
+
+    private Properties read(Path file) throws IOException {
+        Properties p = new Properties();
+        try (FSDataInputStream in = fs.open(file)) {
+            p.load(new InputStreamReader(in, StandardCharsets.UTF_8));
+        }
+        return p;
+    }
+
+    private void write(Path file, Properties p) throws IOException {
+        fs.mkdirs(file.getParent());
+        Path tmp = new Path(file.getParent(), "." + file.getName() + "-" + UUID.randomUUID());
+        try (FSDataOutputStream out = fs.create(tmp, false)) {
+            p.store(new OutputStreamWriter(out, StandardCharsets.UTF_8), "mobilenet-spark");
+        }
+        fs.delete(file, false);
+        if (!fs.rename(tmp, file)) {
+            fs.delete(tmp, false);
+            throw new IOException("cannot write " + file);
+        }
+    }
+}
