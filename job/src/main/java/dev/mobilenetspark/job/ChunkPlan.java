@@ -97,7 +97,12 @@ final class ChunkPlan {
                     .parquet(chunk.files().stream().map(InputFile::path).toArray(String[]::new)), spec, spec.input());
             default -> ImageSource.read(spark, spec);
         };
-        return spec.partitions() > 0 ? rows.repartition(spec.partitions()) : rows;
+        if (spec.partitions() > 0) {
+            return rows.repartition(spec.partitions());
+        }
+        // A chunk of one small Parquet file is one task: spread it, or the other cores wait.
+        int cores = spark.sparkContext().defaultParallelism();
+        return rows.rdd().getNumPartitions() < cores ? rows.repartition(cores) : rows;
     }
 
     /** The Parquet files of the input in path order, each with its rows (read from the footers alone). */

@@ -42,6 +42,8 @@ public final class EndToEndBenchmark {
     public static final int HEIGHT = 375;
     static final float QUALITY = 0.9f;
 
+    private static final int ROWS_PER_FILE = 1_000;
+
     private static final StructType INPUT = new StructType()
             .add("id", DataTypes.StringType, false)
             .add("image", DataTypes.BinaryType, false);
@@ -121,7 +123,9 @@ public final class EndToEndBenchmark {
         Broadcast<List<byte[]>> shared = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(jpegs);
         MapFunction<Long, Row> row = i -> RowFactory.create(String.format(Locale.ROOT, "img-%07d", i),
                 shared.value().get((int) (i % shared.value().size())));
-        spark.range(images).as(Encoders.LONG()).map(row, Encoders.row(INPUT))
+        // A file per thousand rows, as tables of images are written: the repeated photos compress
+        // so well that two files would each be one split, and so one task.
+        spark.range(0, images, 1, Math.max(1, images / ROWS_PER_FILE)).as(Encoders.LONG()).map(row, Encoders.row(INPUT))
                 .write().mode("overwrite").parquet(input.toString());
         shared.destroy();
     }

@@ -241,8 +241,8 @@ public final class InferenceJob {
             if (!hasIds || !OutputTables.written(settings).contains(table) || !OutputTables.exists(spark, target, table)) {
                 continue;
             }
-            Dataset<Row> t = OutputTables.read(spark, target, table).where(col("run_id").equalTo(run.runId()))
-                    .select(col("image_id"));
+            Dataset<Row> t = OutputTables.read(spark, target, table, "image_id STRING, run_id STRING")
+                    .where(col("run_id").equalTo(run.runId())).select(col("image_id"));
             ids = ids == null ? t : ids.union(t);
         }
         if (ids == null) {

@@ -6,6 +6,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.StructType;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -81,10 +82,17 @@ public final class OutputTables {
                 : new Path(location).getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(new Path(location));
     }
 
-    /** The target's {@code table} as it stands. */
-    static Dataset<Row> read(SparkSession spark, OutputTarget target, Table table) {
+    /**
+     * The target's {@code table} as it stands, its {@code columns} alone (DDL, e.g.
+     * {@code image_id STRING}): given, not inferred, so that a JSON table without a row still
+     * has them, and no JSON file is read just to learn its schema.
+     */
+    static Dataset<Row> read(SparkSession spark, OutputTarget target, Table table, String columns) {
         String location = target.location(table);
-        return target.isCatalog() ? spark.table(location) : spark.read().format(target.format()).load(location);
+        StructType schema = StructType.fromDDL(columns);
+        Dataset<Row> all = target.isCatalog() ? spark.table(location)
+                : spark.read().format(target.format()).schema(schema).load(location);
+        return all.select(java.util.Arrays.stream(schema.fieldNames()).map(name -> col(name)).toArray(Column[]::new));
     }
 
     /**
@@ -98,7 +106,7 @@ public final class OutputTables {
             if (!exists(spark, target, table)) {
                 continue;
             }
-            Dataset<Row> existing = read(spark, target, table)
+            Dataset<Row> existing = read(spark, target, table, "image_id STRING, model_id STRING")
                     .where(col("model_id").equalTo(settings.model().id())).select(col("image_id"));
             done = done == null ? existing : done.union(existing);
         }

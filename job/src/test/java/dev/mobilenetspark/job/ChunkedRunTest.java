@@ -172,7 +172,7 @@ class ChunkedRunTest extends SparkTestBase {
         Path out = dir.resolve("out-log");
         spark.conf().set("spark.hadoop.fs.s3a.secret.key", "do-not-print-me");
         try {
-            JobSummary summary = infer(args(input, out).toArray(String[]::new));
+            JobSummary summary = infer(args(input, out, "--format", "json").toArray(String[]::new));
             String log = Files.readString(out.resolve(ChunkedOutput.RUN_LOG));
             assertFalse(log.contains("do-not-print-me"), log);
             assertTrue(log.contains("setting.spark.hadoop.fs.s3a.secret.key=*********(redacted)"), log);
