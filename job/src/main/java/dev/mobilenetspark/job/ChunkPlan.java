@@ -9,8 +9,13 @@ import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 
 import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HexFormat;
 import java.util.List;
 
 import static org.apache.spark.sql.functions.input_file_name;
@@ -30,7 +35,22 @@ final class ChunkPlan {
     record InputFile(String path, long size) { }
 
     /** Chunk {@code index} of the plan: its files, and the rows they hold (-1 where unknown). */
-    record Chunk(int index, List<InputFile> files, long rows) { }
+    record Chunk(int index, List<InputFile> files, long rows) {
+
+        /**
+         * SHA-256 of the chunk's file names: a resumed run checks that each committed chunk
+         * still stands for the same files, or the boundaries would have moved under it.
+         */
+        String fingerprint() {
+            try {
+                MessageDigest sha = MessageDigest.getInstance("SHA-256");
+                files.forEach(f -> sha.update((f.path() + "\n").getBytes(StandardCharsets.UTF_8)));
+                return HexFormat.of().formatHex(sha.digest());
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException("SHA-256 is required of every JVM", e);
+            }
+        }
+    }
 
     private final InputSpec spec;
     private final List<Chunk> chunks;
@@ -109,7 +129,7 @@ final class ChunkPlan {
     private static List<InputFile> parquetFiles(SparkSession spark, InputSpec spec) {
         return parquetReader(spark, spec).parquet(spec.input()).select(input_file_name().as("file")).groupBy("file").count()
                 .collectAsList().stream()
-                .map(r -> new InputFile(r.getString(0), r.getLong(1)))
+                .map(r -> new InputFile(new Path(URI.create(r.getString(0))).toString(), r.getLong(1)))
                 .sorted(Comparator.comparing(InputFile::path))
                 .toList();
     }

@@ -3,8 +3,11 @@ package dev.mobilenetspark.job;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileAlreadyExistsException;
+import org.apache.hadoop.fs.FileContext;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Options;
 import org.apache.hadoop.fs.Path;
 
 import java.io.IOException;
@@ -25,7 +28,7 @@ import java.util.UUID;
  * half-published chunk of a killed driver does no harm. The run log {@code _run} names the run,
  * its model and its input, so that the same command continues an unfinished run. There is no
  * lock: two runs of one command on one output publish the same rows, and the record of
- * whichever commits first stands.
+ * whichever commits first stands (it is renamed into place only if none is there yet).
  */
 public final class ChunkedOutput {
 
@@ -35,8 +38,11 @@ public final class ChunkedOutput {
     /** The run a command continues or starts: chunk numbers from {@code firstChunk} on. */
     public record Run(String runId, int firstChunk, boolean resumed) { }
 
-    /** What a committed chunk holds: rows read, labelled, and failed by stage. */
-    record ChunkRecord(long read, long labelled, Map<String, Long> failedByStage) {
+    /**
+     * What a committed chunk holds: rows read, labelled, and failed by stage, and the
+     * fingerprint of the files it was made from ({@link ChunkPlan.Chunk#fingerprint()}).
+     */
+    record ChunkRecord(String files, long read, long labelled, Map<String, Long> failedByStage) {
 
         long failed() {
             return failedByStage.values().stream().mapToLong(Long::longValue).sum();
@@ -70,6 +76,10 @@ public final class ChunkedOutput {
         if (target.mode().equals("overwrite")) {
             for (String name : new String[] {RUN_LOG, CHUNKS, "labels", "embeddings", "errors"}) {
                 fs.delete(new Path(dir, name), true);
+            }
+            FileStatus[] staging = fs.globStatus(new Path(dir, "_staging-*"));
+            for (FileStatus leftover : staging == null ? new FileStatus[0] : staging) {
+                fs.delete(leftover.getPath(), true);
             }
             return start(modelId, input, 0);
         }
@@ -116,7 +126,7 @@ public final class ChunkedOutput {
 
     /** Replaces the run log (written aside, then renamed over the old one). */
     void writeRunLog(Properties log) throws IOException {
-        write(new Path(dir, RUN_LOG), log);
+        write(new Path(dir, RUN_LOG), log, true);
     }
 
     /** The committed chunks by number. */
@@ -133,7 +143,7 @@ public final class ChunkedOutput {
                 Map<String, Long> failed = new TreeMap<>();
                 p.stringPropertyNames().stream().filter(k -> k.startsWith("failed."))
                         .forEach(k -> failed.put(k.substring("failed.".length()), Long.parseLong(p.getProperty(k))));
-                records.put(Integer.parseInt(name), new ChunkRecord(Long.parseLong(p.getProperty("read")),
+                records.put(Integer.parseInt(name), new ChunkRecord(p.getProperty("files", ""), Long.parseLong(p.getProperty("read")),
                         Long.parseLong(p.getProperty("labelled")), failed));
             }
         }
@@ -160,6 +170,10 @@ public final class ChunkedOutput {
             Path destination = new Path(new Path(dir, table.suffix()), "chunk=" + chunk);
             Path source = new Path(staged, table.suffix());
             fs.mkdirs(destination.getParent());
+            if (fs.exists(recordFile)) {
+                // Committed meanwhile by a run of the same command: its rows are these rows.
+                return false;
+            }
             fs.delete(destination, true);
             boolean moved = fs.rename(source, destination);
             // A run publishing the same chunk at the same moment made the destination first: a
@@ -173,11 +187,11 @@ public final class ChunkedOutput {
         }
         Properties p = new Properties();
         p.setProperty("run-id", runId);
+        p.setProperty("files", record.files());
         p.setProperty("read", Long.toString(record.read()));
         p.setProperty("labelled", Long.toString(record.labelled()));
         record.failedByStage().forEach((stage, n) -> p.setProperty("failed." + stage, Long.toString(n)));
-        write(recordFile, p);
-        return true;
+        return write(recordFile, p, false);
     }
 
     void delete(Path path) throws IOException {
@@ -192,16 +206,26 @@ public final class ChunkedOutput {
         return p;
     }
 
-    private void write(Path file, Properties p) throws IOException {
+    /**
+     * Writes {@code p} aside, then renames it onto {@code file} in one step (on HDFS and local
+     * disks): a reader, or a driver killed meanwhile, sees the old file or the new one, never
+     * none. With {@code replace} off the rename fails if the file exists; returns whether it was
+     * written.
+     */
+    private boolean write(Path file, Properties p, boolean replace) throws IOException {
         fs.mkdirs(file.getParent());
         Path tmp = new Path(file.getParent(), "." + file.getName() + "-" + UUID.randomUUID());
         try (FSDataOutputStream out = fs.create(tmp, false)) {
             p.store(new OutputStreamWriter(out, StandardCharsets.UTF_8), "mobilenet-spark");
         }
-        fs.delete(file, false);
-        if (!fs.rename(tmp, file)) {
+        try {
+            FileContext.getFileContext(fs.getUri(), fs.getConf()).rename(tmp, file,
+                    replace ? Options.Rename.OVERWRITE : Options.Rename.NONE);
+            return true;
+        } catch (FileAlreadyExistsException e) {
+            return false;
+        } finally {
             fs.delete(tmp, false);
-            throw new IOException("cannot write " + file);
         }
     }
 }

@@ -12,13 +12,16 @@ public final class ErrorBudgetExceeded extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     /** @param firstErrors rows of image_id, stage, error */
-    ErrorBudgetExceeded(ErrorBudget budget, long read, long failed, int chunk, int committed, List<Row> firstErrors) {
+    ErrorBudgetExceeded(ErrorBudget budget, long read, long failed, int chunk, int committed, boolean resumable,
+                        List<Row> firstErrors) {
         super(String.format(Locale.ROOT, "%d of %d rows failed (%.1f%%), over %s; chunk %d was not committed and the %d"
-                        + " committed before it stay: fix the input and run the same command to continue. First errors: %s",
+                        + " committed before it stay: %s. First errors: %s",
                 failed, read, 100.0 * failed / read,
                 budget.maxErrors() >= 0 && failed > budget.maxErrors() ? "--max-errors " + budget.maxErrors()
                         : "--max-error-fraction " + budget.maxFraction(),
-                chunk, committed, firstErrors.stream().map(r -> r.getString(0) + " (" + r.getString(1) + "): " + r.getString(2))
+                chunk, committed, resumable ? "fix the input and run the same command to continue"
+                        : "a catalog output is not resumed, so fix the input and write it again with --mode overwrite",
+                firstErrors.stream().map(r -> r.getString(0) + " (" + r.getString(1) + "): " + r.getString(2))
                         .collect(Collectors.joining("; "))));
     }
 }

@@ -45,8 +45,15 @@ public final class InferenceJob {
     /** Error rows quoted when the error budget is exceeded. */
     private static final int QUOTED_ERRORS = 5;
 
-    /** What Spark redacts in its UI and logs unless spark.redaction.regex says otherwise. */
-    private static final String DEFAULT_REDACTION = "(?i)secret|password|token|access[.]?key";
+    /**
+     * What Spark redacts in its UI and logs unless spark.redaction.regex says otherwise, with the
+     * key names of Azure's and Google's connectors added.
+     */
+    private static final String DEFAULT_REDACTION = "(?i)secret|password|token|access[.]?key|account[.]?key|private[.]?key"
+            + "|credential";
+
+    /** The user and password part of a URI, {@code scheme://user:secret@host/...}. */
+    private static final Pattern URI_USER_INFO = Pattern.compile("(?<=://)[^/@\\s]+@");
 
     private InferenceJob() {
     }
@@ -94,25 +101,30 @@ public final class InferenceJob {
                 int number = run.firstChunk() + chunk.index();
                 ChunkedOutput.ChunkRecord done = committed.get(number);
                 if (done != null) {
+                    if (!done.files().equals(chunk.fingerprint())) {
+                        throw new IllegalArgumentException("the input changed since chunk " + number + " of run " + run.runId()
+                                + " was committed (files were added, removed or renamed, or --chunk-rows changed), so its"
+                                + " chunks no longer line up; use --mode overwrite to start over");
+                    }
                     before.add(done);
                     continue;
                 }
                 Dataset<Row> rows = chunks.read(spark, chunk);
                 if (target.skipExisting()) {
                     long all = rows.count();
-                    rows = OutputTables.withoutDone(spark, rows, settings, target);
+                    rows = OutputTables.withoutDone(spark, rows, settings, target, run.firstChunk());
                     now.skipped += all - rows.count();
                 }
                 Dataset<Row> results = rows.mapPartitions(new PartitionInference(settings, model, hadoopConf, metrics),
                         Encoders.row(ResultRow.SCHEMA)).persist(StorageLevel.MEMORY_AND_DISK());
                 try {
-                    ChunkedOutput.ChunkRecord record = record(results);
+                    ChunkedOutput.ChunkRecord record = record(results, chunk.fingerprint());
                     long seenRead = before.read + now.read + record.read();
                     long seenFailed = before.failed() + now.failed() + record.failed();
                     boolean last = chunk.index() == total - 1;
                     if (plan.budget().exceeded(seenRead, seenFailed, last)) {
                         ErrorBudgetExceeded e = new ErrorBudgetExceeded(plan.budget(), seenRead, seenFailed, number,
-                                before.chunks + now.chunks, results.where(col("stage").isNotNull())
+                                before.chunks + now.chunks, output != null, results.where(col("stage").isNotNull())
                                 .select("image_id", "stage", "error").limit(QUOTED_ERRORS).collectAsList());
                         log.setProperty("state", "failed");
                         log.setProperty("reason", e.getMessage());
@@ -120,10 +132,14 @@ public final class InferenceJob {
                         throw e;
                     }
                     long writeStart = System.nanoTime();
-                    written = output == null ? writeCatalog(results, settings, target, run, now.chunks == 0)
-                            : writeChunk(output, results, settings, target, run, number, record);
+                    boolean ours = true;
+                    if (output == null) {
+                        written = writeCatalog(results, settings, target, run, now.chunks == 0);
+                    } else {
+                        ours = writeChunk(output, results, settings, target, run, number, record);
+                    }
                     writeSeconds += (System.nanoTime() - writeStart) / 1e9;
-                    now.add(record);
+                    (ours ? now : before).add(record);
                     progress(number, before.chunks + now.chunks, total, now, chunks.rows() - before.read,
                             (System.nanoTime() - start) / 1e9);
                 } finally {
@@ -187,7 +203,7 @@ public final class InferenceJob {
     }
 
     /** The chunk's counts, from one aggregation over its cached results. */
-    private static ChunkedOutput.ChunkRecord record(Dataset<Row> results) {
+    private static ChunkedOutput.ChunkRecord record(Dataset<Row> results, String files) {
         long read = 0;
         Map<String, Long> failed = new TreeMap<>();
         for (Row r : results.groupBy("stage").count().collectAsList()) {
@@ -197,11 +213,11 @@ public final class InferenceJob {
             }
         }
         long failures = failed.values().stream().mapToLong(Long::longValue).sum();
-        return new ChunkedOutput.ChunkRecord(read, read - failures, failed);
+        return new ChunkedOutput.ChunkRecord(files, read, read - failures, failed);
     }
 
-    /** Stages the chunk's tables, then publishes and commits them. */
-    private static List<String> writeChunk(ChunkedOutput output, Dataset<Row> results, JobSettings settings,
+    /** Stages the chunk's tables, then publishes and commits them; false if another run committed it first. */
+    private static boolean writeChunk(ChunkedOutput output, Dataset<Row> results, JobSettings settings,
                                            OutputTarget target, ChunkedOutput.Run run, int number,
                                            ChunkedOutput.ChunkRecord record) throws IOException {
         Path staging = output.staging();
@@ -211,8 +227,7 @@ public final class InferenceJob {
                 OutputTables.project(results, table, settings, run.runId()).write().format(target.format())
                         .mode(SaveMode.ErrorIfExists).save(new Path(staging, table.suffix()).toString());
             }
-            output.publish(number, staging, tables, run.runId(), record);
-            return List.of();
+            return output.publish(number, staging, tables, run.runId(), record);
         } finally {
             output.delete(staging);
         }
@@ -278,7 +293,7 @@ public final class InferenceJob {
         log.setProperty("arch", settings.model().architecture().id());
         log.setProperty("alpha", Double.toString(settings.model().alpha()));
         log.setProperty("resolution", Integer.toString(settings.model().resolution()));
-        log.setProperty("input", input.identity());
+        log.setProperty("input", URI_USER_INFO.matcher(input.identity()).replaceAll("*********(redacted)@"));
         log.setProperty("first-chunk", Integer.toString(run.firstChunk()));
         log.setProperty("chunks", Integer.toString(chunks.chunks().size()));
         log.setProperty("state", "running");
@@ -290,7 +305,8 @@ public final class InferenceJob {
     }
 
     private static String redact(Pattern secret, String key, String value) {
-        return secret.matcher(key).find() || secret.matcher(value).find() ? "*********(redacted)" : value;
+        return secret.matcher(key).find() || secret.matcher(value).find() ? "*********(redacted)"
+                : URI_USER_INFO.matcher(value).replaceAll("*********(redacted)@");
     }
 
     private static void writeLog(ChunkedOutput output, Properties log) throws IOException {

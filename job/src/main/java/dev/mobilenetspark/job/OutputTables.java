@@ -99,15 +99,19 @@ public final class OutputTables {
      * {@code input} less the rows whose image_id the existing output tables already hold for this
      * model (labels, embeddings or errors): what a rerun of an interrupted append still has to do.
      */
-    static Dataset<Row> withoutDone(SparkSession spark, Dataset<Row> input, JobSettings settings, OutputTarget target)
-            throws IOException {
+    static Dataset<Row> withoutDone(SparkSession spark, Dataset<Row> input, JobSettings settings, OutputTarget target,
+                                    int firstChunk) throws IOException {
         Dataset<Row> done = null;
         for (Table table : Table.values()) {
             if (!exists(spark, target, table)) {
                 continue;
             }
-            Dataset<Row> existing = read(spark, target, table, "image_id STRING, model_id STRING")
-                    .where(col("model_id").equalTo(settings.model().id())).select(col("image_id"));
+            // This run's own chunks are left out: one being redone may be half-published.
+            Dataset<Row> existing = target.isCatalog()
+                    ? read(spark, target, table, "image_id STRING, model_id STRING")
+                    : read(spark, target, table, "image_id STRING, model_id STRING, chunk INT")
+                            .where(col("chunk").lt(firstChunk));
+            existing = existing.where(col("model_id").equalTo(settings.model().id())).select(col("image_id"));
             done = done == null ? existing : done.union(existing);
         }
         return done == null ? input : input.join(done.distinct(), input.col("image_id").equalTo(done.col("image_id")),

@@ -163,6 +163,9 @@ final class PartitionInference implements MapPartitionsFunction<Row, Row> {
         byte[] bytes = new byte[(int) length];
         try (FSDataInputStream in = fs.open(p)) {
             in.readFully(0, bytes);
+            if (listed != null && in.read(length, new byte[1], 0, 1) > 0) {
+                throw new IOException("the file has grown since it was listed with " + length + " bytes");
+            }
         }
         return bytes;
     }

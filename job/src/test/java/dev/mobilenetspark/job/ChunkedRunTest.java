@@ -90,6 +90,12 @@ class ChunkedRunTest extends SparkTestBase {
         CliRun refused = CliRun.of(otherModel.toArray(String[]::new));
         assertEquals(MobileNetCli.BAD_ARGUMENT, refused.exit());
         assertTrue(refused.err().contains("holds an unfinished run of model"), refused.err());
+        Path added = input.resolve("even/img-000a.jpg");
+        Files.copy(SamplePhotos.list().get(0), added);
+        CliRun moved = CliRun.of(command.toArray(String[]::new));
+        assertEquals(MobileNetCli.BAD_ARGUMENT, moved.exit());
+        assertTrue(moved.err().contains("the input changed since chunk 0"), moved.err());
+        Files.delete(added);
 
         Files.copy(SamplePhotos.list().get(0), broken, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         Files.copy(SamplePhotos.list().get(1), second, java.nio.file.StandardCopyOption.REPLACE_EXISTING);

@@ -137,6 +137,10 @@ public final class InferCommand implements Callable<Integer> {
         }
         int nativeThreads = threads.value();
         Configuration hadoop = new Configuration();
+        // As Spark builds its own: spark.hadoop.* settings (credentials, fs.defaultFS) apply to
+        // the output's file system here too, where the run is decided before Spark starts.
+        System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("spark.hadoop."))
+                .forEach(k -> hadoop.set(k.substring("spark.hadoop.".length()), System.getProperty(k)));
         String resolvedFormat = InputSpec.resolveFormat(input, inputFormat, hadoop);
         MobileNetModel net = loadModel();
         JobSettings settings = JobSettings.of(net, embeddings, topK, batchSize, nativeThreads, maxFileBytes);
