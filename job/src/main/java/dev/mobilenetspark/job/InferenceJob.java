@@ -110,15 +110,19 @@ public final class InferenceJob {
                     continue;
                 }
                 Dataset<Row> rows = chunks.read(spark, chunk);
+                long all = -1;
                 if (target.skipExisting()) {
-                    long all = rows.count();
+                    all = rows.count();
                     rows = OutputTables.withoutDone(spark, rows, settings, target, run.firstChunk());
-                    now.skipped += all - rows.count();
                 }
                 Dataset<Row> results = rows.mapPartitions(new PartitionInference(settings, model, hadoopConf, metrics),
                         Encoders.row(ResultRow.SCHEMA)).persist(StorageLevel.MEMORY_AND_DISK());
                 try {
                     ChunkedOutput.ChunkRecord record = record(results, chunk.fingerprint());
+                    if (all >= 0) {
+                        // What the anti-join left out, without running it a second time to count it.
+                        now.skipped += all - record.read();
+                    }
                     long seenRead = before.read + now.read + record.read();
                     long seenFailed = before.failed() + now.failed() + record.failed();
                     boolean last = chunk.index() == total - 1;
@@ -249,11 +253,10 @@ public final class InferenceJob {
     private static long duplicateIds(SparkSession spark, JobSettings settings, OutputTarget target, ChunkedOutput.Run run)
             throws IOException {
         Dataset<Row> ids = null;
-        for (OutputTables.Table table : List.of(OutputTables.Table.LABELS, OutputTables.Table.EMBEDDINGS,
-                OutputTables.Table.ERRORS)) {
-            boolean hasIds = table == OutputTables.Table.ERRORS
-                    || (table == OutputTables.Table.LABELS) == settings.model().hasClassifier();
-            if (!hasIds || !OutputTables.written(settings).contains(table) || !OutputTables.exists(spark, target, table)) {
+        // Every row is in errors, or in labels (with a classifier) or else in embeddings: one of each pair suffices.
+        OutputTables.Table successes = settings.model().hasClassifier() ? OutputTables.Table.LABELS : OutputTables.Table.EMBEDDINGS;
+        for (OutputTables.Table table : List.of(successes, OutputTables.Table.ERRORS)) {
+            if (!OutputTables.written(settings).contains(table) || !OutputTables.exists(spark, target, table)) {
                 continue;
             }
             Dataset<Row> t = OutputTables.read(spark, target, table, "image_id STRING, run_id STRING")

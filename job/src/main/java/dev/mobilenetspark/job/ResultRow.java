@@ -52,9 +52,10 @@ record ResultRow(String imageId, String source, int[] labelIndex, String[] label
 
     /** This result as a row of {@link #SCHEMA}, each value placed by its field's name. */
     Row toRow() {
-        Object[] values = new Object[SCHEMA.size()];
-        for (StructField field : SCHEMA.fields()) {
-            values[SCHEMA.fieldIndex(field.name())] = switch (field.name()) {
+        StructField[] fields = SCHEMA.fields();
+        Object[] values = new Object[fields.length];
+        for (int i = 0; i < fields.length; i++) {
+            values[i] = switch (fields[i].name()) {
                 case "image_id" -> imageId;
                 case "source" -> source;
                 case "label_index" -> labelIndex;
@@ -64,7 +65,7 @@ record ResultRow(String imageId, String source, int[] labelIndex, String[] label
                 case "stage" -> stage;
                 case "error" -> error;
                 case "processed_at" -> processedAt;
-                default -> throw new IllegalStateException("no value for result field " + field.name());
+                default -> throw new IllegalStateException("no value for result field " + fields[i].name());
             };
         }
         return new GenericRowWithSchema(values, SCHEMA);
