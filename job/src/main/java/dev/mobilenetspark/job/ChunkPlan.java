@@ -24,7 +24,9 @@ import static org.apache.spark.sql.functions.input_file_name;
  * The input split into chunks, each committed on its own: consecutive input files in path order
  * (image files, or Parquet files up to {@code chunkRows} rows; a Parquet file holding more is a
  * chunk by itself), so the same input always gives the same chunks, whatever the cluster. A
- * catalog table is one chunk. The driver holds the file names, never the images.
+ * manifest's chunks are planned once per run by the executors ({@link ManifestPlan}). A
+ * catalog table of images, and a manifest written into a catalog, are one chunk. The driver
+ * holds the file names, never the images.
  */
 final class ChunkPlan {
 
@@ -60,7 +62,12 @@ final class ChunkPlan {
         this.chunks = List.copyOf(chunks);
     }
 
-    static ChunkPlan of(SparkSession spark, InputSpec spec, int chunkRows) {
+    /**
+     * @param output where the run's chunks are committed, or null (a catalog output, one chunk)
+     * @param runId  the run, whose manifest plan the output keeps
+     */
+    static ChunkPlan of(SparkSession spark, InputSpec spec, int chunkRows, ChunkedOutput output, String runId)
+            throws IOException {
         ImageSource.limitReadBatches(spark);
         List<Chunk> chunks = new ArrayList<>();
         switch (spec.format()) {
@@ -88,6 +95,13 @@ final class ChunkPlan {
                     chunks.add(new Chunk(chunks.size(), part, rows));
                 }
             }
+            case "manifest", "manifest-table" -> {
+                if (output != null) {
+                    chunks.addAll(ManifestPlan.chunks(spark, spec, chunkRows, output, runId));
+                } else {
+                    chunks.add(new Chunk(0, List.of(), -1));
+                }
+            }
             case "table" -> chunks.add(new Chunk(0, List.of(), -1));
             default -> throw new IllegalArgumentException("unknown input format " + spec.format());
         }
@@ -103,25 +117,29 @@ final class ChunkPlan {
         return chunks.stream().anyMatch(c -> c.rows() < 0) ? -1 : chunks.stream().mapToLong(Chunk::rows).sum();
     }
 
-    /** The rows of {@code chunk}, as {@link ImageSource#COLUMNS}, in tasks of at most {@link #TASK_ROWS}. */
+    /** The rows of {@code chunk}, as {@link ImageSource#COLUMNS}, in tasks of at most {@link #TASK_ROWS} images read by path. */
     Dataset<Row> read(SparkSession spark, Chunk chunk) {
+        int cores = spark.sparkContext().defaultParallelism();
+        int tasks = chunk.rows() < 0 ? cores : (int) Math.max(1, Math.min(chunk.rows(),
+                Math.max(cores, Math.ceil(chunk.rows() / (double) TASK_ROWS))));
         Dataset<Row> rows = switch (spec.format()) {
             case "images" -> {
                 List<Row> listed = chunk.files().stream()
                         .map(f -> RowFactory.create(f.path(), f.path(), null, f.path(), f.size())).toList();
-                int tasks = Math.max(spark.sparkContext().defaultParallelism(), (int) Math.ceil(listed.size() / (double) TASK_ROWS));
                 yield spark.createDataFrame(JavaSparkContext.fromSparkContext(spark.sparkContext())
-                        .parallelize(listed, Math.min(tasks, Math.max(1, listed.size()))), ImageSource.COLUMNS);
+                        .parallelize(listed, tasks), ImageSource.COLUMNS);
             }
             case "parquet" -> ImageSource.columns(parquetReader(spark, spec)
                     .parquet(chunk.files().stream().map(InputFile::path).toArray(String[]::new)), spec, spec.input());
+            // A manifest's rows are small: spreading them over tasks costs a shuffle of paths.
+            case "manifest", "manifest-table" -> (chunk.files().isEmpty() ? ImageSource.readManifest(spark, spec)
+                    : ManifestPlan.read(spark, chunk)).repartition(tasks);
             default -> ImageSource.read(spark, spec);
         };
         if (spec.partitions() > 0) {
             return rows.repartition(spec.partitions());
         }
         // A chunk of one small Parquet file is one task: spread it, or the other cores wait.
-        int cores = spark.sparkContext().defaultParallelism();
         return rows.rdd().getNumPartitions() < cores ? rows.repartition(cores) : rows;
     }
 

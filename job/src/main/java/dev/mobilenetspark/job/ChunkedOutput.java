@@ -77,9 +77,11 @@ public final class ChunkedOutput {
             for (String name : new String[] {RUN_LOG, CHUNKS, "labels", "embeddings", "errors"}) {
                 fs.delete(new Path(dir, name), true);
             }
-            FileStatus[] staging = fs.globStatus(new Path(dir, "_staging-*"));
-            for (FileStatus leftover : staging == null ? new FileStatus[0] : staging) {
-                fs.delete(leftover.getPath(), true);
+            for (String leftovers : new String[] {"_staging-*", "_plan-*"}) {
+                FileStatus[] found = fs.globStatus(new Path(dir, leftovers));
+                for (FileStatus leftover : found == null ? new FileStatus[0] : found) {
+                    fs.delete(leftover.getPath(), true);
+                }
             }
             return start(modelId, input, 0);
         }
@@ -121,7 +123,7 @@ public final class ChunkedOutput {
         if (!fs.exists(file)) {
             return Optional.empty();
         }
-        return Optional.of(read(file));
+        return Optional.of(readProperties(file));
     }
 
     /** Replaces the run log (written aside, then renamed over the old one). */
@@ -139,15 +141,25 @@ public final class ChunkedOutput {
         for (FileStatus file : fs.listStatus(chunks)) {
             String name = file.getPath().getName();
             if (name.matches("\\d+")) {
-                Properties p = read(file.getPath());
-                Map<String, Long> failed = new TreeMap<>();
-                p.stringPropertyNames().stream().filter(k -> k.startsWith("failed."))
-                        .forEach(k -> failed.put(k.substring("failed.".length()), Long.parseLong(p.getProperty(k))));
-                records.put(Integer.parseInt(name), new ChunkRecord(p.getProperty("files", ""), Long.parseLong(p.getProperty("read")),
-                        Long.parseLong(p.getProperty("labelled")), failed));
+                records.put(Integer.parseInt(name), readRecord(file.getPath()));
             }
         }
         return records;
+    }
+
+    /** Chunk {@code chunk}'s record, if it is committed: another run of the same command may have committed it. */
+    Optional<ChunkRecord> record(int chunk) throws IOException {
+        Path file = new Path(new Path(dir, CHUNKS), Integer.toString(chunk));
+        return fs.exists(file) ? Optional.of(readRecord(file)) : Optional.empty();
+    }
+
+    private ChunkRecord readRecord(Path file) throws IOException {
+        Properties p = readProperties(file);
+        Map<String, Long> failed = new TreeMap<>();
+        p.stringPropertyNames().stream().filter(k -> k.startsWith("failed."))
+                .forEach(k -> failed.put(k.substring("failed.".length()), Long.parseLong(p.getProperty(k))));
+        return new ChunkRecord(p.getProperty("files", ""), Long.parseLong(p.getProperty("read")),
+                Long.parseLong(p.getProperty("labelled")), failed);
     }
 
     /** A new directory for staging one chunk's tables; readers skip it (its name starts with '_'). */
@@ -198,7 +210,30 @@ public final class ChunkedOutput {
         fs.delete(path, true);
     }
 
-    private Properties read(Path file) throws IOException {
+    Path directory() {
+        return dir;
+    }
+
+    boolean exists(Path path) throws IOException {
+        return fs.exists(path);
+    }
+
+    /** Renames {@code source} to {@code destination} in one step unless something is there already; returns whether it moved. */
+    boolean renameIfAbsent(Path source, Path destination) throws IOException {
+        try {
+            FileContext.getFileContext(fs.getUri(), fs.getConf()).rename(source, destination, Options.Rename.NONE);
+            return true;
+        } catch (FileAlreadyExistsException e) {
+            return false;
+        }
+    }
+
+    /** Writes {@code p} to {@code file} unless it exists (see {@link #write}). */
+    boolean writeProperties(Path file, Properties p) throws IOException {
+        return write(file, p, false);
+    }
+
+    Properties readProperties(Path file) throws IOException {
         Properties p = new Properties();
         try (FSDataInputStream in = fs.open(file)) {
             p.load(new InputStreamReader(in, StandardCharsets.UTF_8));
@@ -219,11 +254,11 @@ public final class ChunkedOutput {
             p.store(new OutputStreamWriter(out, StandardCharsets.UTF_8), "mobilenet-spark");
         }
         try {
-            FileContext.getFileContext(fs.getUri(), fs.getConf()).rename(tmp, file,
-                    replace ? Options.Rename.OVERWRITE : Options.Rename.NONE);
-            return true;
-        } catch (FileAlreadyExistsException e) {
-            return false;
+            if (replace) {
+                FileContext.getFileContext(fs.getUri(), fs.getConf()).rename(tmp, file, Options.Rename.OVERWRITE);
+                return true;
+            }
+            return renameIfAbsent(tmp, file);
         } finally {
             fs.delete(tmp, false);
         }

@@ -66,7 +66,7 @@ public final class EndToEndBenchmark {
             writeInput(spark.session(), reencode(photos), images, input);
             double preparation = (System.nanoTime() - start) / 1e9;
             resetPeakRss();
-            InputSpec spec = new InputSpec(input.toString(), "parquet", "image", "id", false, null, 0);
+            InputSpec spec = new InputSpec(input.toString(), "parquet", "image", "id", "path", List.of(), false, null, 0);
             OutputTarget target = new OutputTarget(workDir.resolve("output").toString(), null, "parquet", "overwrite", false);
             ChunkedOutput.Run run = InferenceJob.begin(target, model.contentHash(), spec,
                     spark.session().sparkContext().hadoopConfiguration());

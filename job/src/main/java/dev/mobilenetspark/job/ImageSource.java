@@ -6,8 +6,11 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.execution.datasources.HadoopFsRelation;
 import org.apache.spark.sql.execution.datasources.LogicalRelation;
 import org.apache.spark.sql.execution.datasources.PartitioningAwareFileIndex;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.types.BinaryType;
+import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StringType;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
@@ -20,6 +23,7 @@ import scala.jdk.javaapi.CollectionConverters;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.struct;
 
 /**
  * Reads the input as rows of {@link #COLUMNS}. Image files are listed through Spark's
@@ -39,6 +43,9 @@ final class ImageSource {
             DataTypes.createStructField("path", DataTypes.StringType, true),
             DataTypes.createStructField("length", DataTypes.LongType, true),
     });
+
+    /** The struct column of the input columns the user keeps, where any are kept. */
+    static final String KEPT = "kept";
 
     private ImageSource() {
     }
@@ -106,21 +113,49 @@ final class ImageSource {
         return List.of();
     }
 
-    /** {@code table}'s id and image columns as {@link #COLUMNS}, checked to exist and be binary. */
+    /**
+     * {@code table}'s rows as {@link #COLUMNS}, plus a struct {@code kept} of the columns the
+     * user keeps: the image from the binary image column, or for a manifest the path to read
+     * from the path column. The columns are checked to exist and to have the right type.
+     */
     static Dataset<Row> columns(Dataset<Row> table, InputSpec spec, String source) {
         StructType schema = table.schema();
-        for (String column : new String[] {spec.idColumn(), spec.imageColumn()}) {
+        String content = spec.isManifest() ? spec.pathColumn() : spec.imageColumn();
+        List<String> needed = new ArrayList<>(List.of(spec.idColumn(), content));
+        needed.addAll(spec.keepColumns());
+        for (String column : needed) {
             if (!Arrays.asList(schema.fieldNames()).contains(column)) {
                 throw new IllegalArgumentException("input " + source + " has no column '" + column
                         + "'; its columns are " + String.join(", ", schema.fieldNames()));
             }
         }
-        if (!(schema.apply(spec.imageColumn()).dataType() instanceof BinaryType)) {
-            throw new IllegalArgumentException("image column '" + spec.imageColumn() + "' of " + source
-                    + " is " + schema.apply(spec.imageColumn()).dataType().simpleString() + ", not binary");
+        DataType type = schema.apply(content).dataType();
+        if (spec.isManifest() ? !(type instanceof StringType) : !(type instanceof BinaryType)) {
+            throw new IllegalArgumentException((spec.isManifest() ? "path column '" : "image column '") + content + "' of "
+                    + source + " is " + type.simpleString() + ", not " + (spec.isManifest() ? "string" : "binary"));
         }
-        return table.select(col(spec.idColumn()).cast(DataTypes.StringType).as("image_id"), lit(source).as("source"),
-                col(spec.imageColumn()).as("image"), lit(null).cast(DataTypes.StringType).as("path"),
-                lit(null).cast(DataTypes.LongType).as("length"));
+        List<Column> columns = new ArrayList<>(List.of(col(spec.idColumn()).cast(DataTypes.StringType).as("image_id"),
+                spec.isManifest() ? col(content).as("source") : lit(source).as("source"),
+                spec.isManifest() ? lit(null).cast(DataTypes.BinaryType).as("image") : col(content).as("image"),
+                spec.isManifest() ? col(content).as("path") : lit(null).cast(DataTypes.StringType).as("path"),
+                lit(null).cast(DataTypes.LongType).as("length")));
+        if (!spec.keepColumns().isEmpty()) {
+            columns.add(struct(spec.keepColumns().stream().map(c -> col(c)).toArray(Column[]::new)).as(KEPT));
+        }
+        return table.select(columns.toArray(Column[]::new));
+    }
+
+    /**
+     * A manifest's rows as {@link #COLUMNS}: a catalog table, or Parquet files, or CSV files
+     * (names ending in {@code .csv}, with a header line), read by executors.
+     */
+    static Dataset<Row> readManifest(SparkSession spark, InputSpec spec) {
+        if (spec.format().equals("manifest-table")) {
+            return columns(spark.table(spec.input()), spec, spec.input());
+        }
+        var reader = spark.read().option("recursiveFileLookup", spec.recursive());
+        Dataset<Row> rows = ManifestPlan.Files.of(spec, spark.sparkContext().hadoopConfiguration()).csv()
+                ? reader.option("header", true).csv(spec.input()) : reader.parquet(spec.input());
+        return columns(rows, spec, spec.input());
     }
 }

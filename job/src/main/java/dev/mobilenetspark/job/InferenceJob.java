@@ -11,6 +11,7 @@ import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
 import org.apache.spark.util.SerializableConfiguration;
 
@@ -21,6 +22,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Properties;
 import java.util.TreeMap;
@@ -87,8 +89,8 @@ public final class InferenceJob {
         double startup = (System.currentTimeMillis() - jvmStart) / 1000.0;
         long start = System.nanoTime();
         try {
-            ChunkPlan chunks = ChunkPlan.of(spark, input, plan.chunkRows());
             ChunkedOutput output = target.isCatalog() ? null : ChunkedOutput.open(target, jsc.hadoopConfiguration());
+            ChunkPlan chunks = ChunkPlan.of(spark, input, plan.chunkRows(), output, run.runId());
             Map<Integer, ChunkedOutput.ChunkRecord> committed = output == null ? Map.of() : output.committed();
             Properties log = runLog(spark, input, settings, plan, run, chunks);
             writeLog(output, log);
@@ -109,14 +111,21 @@ public final class InferenceJob {
                     before.add(done);
                     continue;
                 }
+                Optional<ChunkedOutput.ChunkRecord> meanwhile = output == null ? Optional.empty() : output.record(number);
+                if (meanwhile.isPresent()) {
+                    // A run of the same command beside this one committed it meanwhile.
+                    before.add(meanwhile.get());
+                    continue;
+                }
                 Dataset<Row> rows = chunks.read(spark, chunk);
                 long all = -1;
                 if (target.skipExisting()) {
                     all = rows.count();
                     rows = OutputTables.withoutDone(spark, rows, settings, target, run.firstChunk());
                 }
-                Dataset<Row> results = rows.mapPartitions(new PartitionInference(settings, model, hadoopConf, metrics),
-                        Encoders.row(ResultRow.SCHEMA)).persist(StorageLevel.MEMORY_AND_DISK());
+                StructType resultSchema = ResultRow.schema(rows.schema());
+                Dataset<Row> results = rows.mapPartitions(new PartitionInference(settings, model, hadoopConf, metrics,
+                        resultSchema), Encoders.row(resultSchema)).persist(StorageLevel.MEMORY_AND_DISK());
                 try {
                     ChunkedOutput.ChunkRecord record = record(results, chunk.fingerprint());
                     if (all >= 0) {
@@ -158,6 +167,7 @@ public final class InferenceJob {
             log.setProperty("failed", Long.toString(before.failed() + now.failed()));
             writeLog(output, log);
             if (output != null) {
+                output.delete(ManifestPlan.directory(output.directory(), run.runId()));
                 written = OutputTables.written(settings).stream().map(t -> target.location(t)).toList();
             }
             OptionalLong firstBatchAt = metrics.firstBatchMillis();

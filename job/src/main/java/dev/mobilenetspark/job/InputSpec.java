@@ -9,19 +9,51 @@ import java.io.IOException;
 import java.util.List;
 
 /**
- * What to read: a path or glob of image files or Parquet files, or a catalog table.
+ * What to read: a path or glob of image files or Parquet files, or a catalog table, each row
+ * holding an image; or a manifest, whose rows name image files (any Hadoop file system) that
+ * executors read.
  *
- * @param format     images, parquet or table (resolved: never "auto")
- * @param partitions repartition to this many before inference; 0 keeps the input's partitioning
+ * @param format      images, parquet, table, manifest (Parquet or CSV files of paths) or
+ *                    manifest-table (a catalog table of paths); resolved: never "auto"
+ * @param pathColumn  the column of a manifest that holds each image's path or URI
+ * @param keepColumns input columns copied into the labels and errors tables
+ * @param partitions  repartition to this many before inference; 0 keeps the input's partitioning
  */
-public record InputSpec(String input, String format, String imageColumn, String idColumn, boolean recursive,
-                 String pathGlobFilter, int partitions) {
+public record InputSpec(String input, String format, String imageColumn, String idColumn, String pathColumn,
+                        List<String> keepColumns, boolean recursive, String pathGlobFilter, int partitions) {
 
-    static final List<String> FORMATS = List.of("auto", "images", "parquet", "table");
+    static final List<String> FORMATS = List.of("auto", "images", "parquet", "table", "manifest", "manifest-table");
+
+    /** Column names of the output tables, which a kept input column may not take. */
+    private static final List<String> OUTPUT_COLUMNS = List.of("image_id", "source", "label_index", "label", "score",
+            "embedding", "stage", "error", "model_id", "arch", "alpha", "resolution", "processed_at", "run_id", "chunk");
+
+    public InputSpec {
+        keepColumns = List.copyOf(keepColumns);
+        if (!keepColumns.isEmpty() && format.equals("images")) {
+            throw new IllegalArgumentException("--keep-columns needs a Parquet, table or manifest input: image files"
+                    + " have no columns to keep");
+        }
+        for (String column : keepColumns) {
+            if (OUTPUT_COLUMNS.contains(column)) {
+                throw new IllegalArgumentException("--keep-columns cannot keep '" + column + "': the output tables have"
+                        + " a column of that name");
+            }
+        }
+        if (keepColumns.stream().distinct().count() < keepColumns.size()) {
+            throw new IllegalArgumentException("--keep-columns names a column twice: " + String.join(",", keepColumns));
+        }
+    }
+
+    /** Whether the rows name image files rather than hold images. */
+    boolean isManifest() {
+        return format.startsWith("manifest");
+    }
 
     /** What makes two runs' inputs the same one, for resuming: where and how the rows are read. */
     String identity() {
         return String.join(" ", format, input, "image-column=" + imageColumn, "id-column=" + idColumn,
+                "path-column=" + pathColumn, "keep=" + String.join(",", keepColumns),
                 "recursive=" + recursive, "glob=" + pathGlobFilter);
     }
 
@@ -35,7 +67,7 @@ public record InputSpec(String input, String format, String imageColumn, String 
             throw new IllegalArgumentException("unknown input format '" + format + "': expected one of "
                     + String.join(", ", FORMATS));
         }
-        if (format.equals("table")) {
+        if (format.equals("table") || format.equals("manifest-table")) {
             return format;
         }
         Path path = new Path(input);

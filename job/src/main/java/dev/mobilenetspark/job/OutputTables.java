@@ -21,10 +21,11 @@ import static org.apache.spark.sql.functions.lit;
  * its lineage: the model (model_id, arch, alpha, resolution) and the run that wrote it (run_id).
  *
  * <ul>
- *   <li>labels: image_id, label_index array&lt;int&gt;, label array&lt;string&gt;, score
- *       array&lt;float&gt; (best first), the lineage, processed_at;</li>
+ *   <li>labels: image_id, the kept input columns (--keep-columns), label_index array&lt;int&gt;,
+ *       label array&lt;string&gt;, score array&lt;float&gt; (best first), the lineage, processed_at;</li>
  *   <li>embeddings: image_id, embedding array&lt;float&gt;, the lineage;</li>
- *   <li>errors: image_id, source, stage (read, decode, preprocess, infer), error, the lineage.</li>
+ *   <li>errors: image_id, the kept input columns, source, stage (read, decode, preprocess,
+ *       infer), error, the lineage.</li>
  * </ul>
  * In an output directory each table is partitioned by {@code chunk} ({@link ChunkedOutput}).
  */
@@ -48,12 +49,14 @@ public final class OutputTables {
                 lit(settings.model().alpha()).as("alpha"), lit(settings.model().resolution()).as("resolution")};
         Column run = lit(runId).as("run_id");
         Column ok = col("stage").isNull();
+        Column[] id = List.of(results.schema().fieldNames()).contains(ImageSource.KEPT)
+                ? new Column[] {col("image_id"), col(ImageSource.KEPT + ".*")} : new Column[] {col("image_id")};
         return switch (table) {
-            case LABELS -> results.where(ok).select(concat(new Column[] {col("image_id"), col("label_index"), col("label"),
+            case LABELS -> results.where(ok).select(concat(id, new Column[] {col("label_index"), col("label"),
                     col("score")}, lineage, new Column[] {col("processed_at"), run}));
             case EMBEDDINGS -> results.where(ok).select(concat(new Column[] {col("image_id"), col("embedding")}, lineage,
                     new Column[] {run}));
-            case ERRORS -> results.where(col("stage").isNotNull()).select(concat(new Column[] {col("image_id"), col("source"),
+            case ERRORS -> results.where(col("stage").isNotNull()).select(concat(id, new Column[] {col("source"),
                     col("stage"), col("error")}, lineage, new Column[] {run}));
         };
     }

@@ -8,6 +8,7 @@ import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.StructType;
 import org.apache.spark.util.SerializableConfiguration;
 
 import java.io.IOException;
@@ -25,8 +26,8 @@ import java.util.NoSuchElementException;
  * row. A row that fails to read, decode, preprocess or infer becomes a result with that stage
  * and the message; it never fails the task.
  *
- * <p>Input rows have {@link ImageSource#COLUMNS}: an image's bytes come from the {@code image}
- * column, or for image files from {@code path}, read here through Hadoop's file system API so
+ * <p>Input rows have {@link ImageSource#COLUMNS} (and {@code kept}, passed through): an image's
+ * bytes come from the {@code image} column, or for image files and manifests from {@code path}, read here through Hadoop's file system API so
  * that a vanished or unreadable file is one error row rather than a failed task.
  */
 final class PartitionInference implements MapPartitionsFunction<Row, Row> {
@@ -37,13 +38,16 @@ final class PartitionInference implements MapPartitionsFunction<Row, Row> {
     private final Broadcast<byte[]> modelBytes;
     private final Broadcast<SerializableConfiguration> hadoopConf;
     private final JobMetrics metrics;
+    private final StructType resultSchema;
 
+    /** @param resultSchema the rows emitted: {@link ResultRow#schema} of the input's */
     PartitionInference(JobSettings settings, Broadcast<byte[]> modelBytes,
-                       Broadcast<SerializableConfiguration> hadoopConf, JobMetrics metrics) {
+                       Broadcast<SerializableConfiguration> hadoopConf, JobMetrics metrics, StructType resultSchema) {
         this.settings = settings;
         this.modelBytes = modelBytes;
         this.hadoopConf = hadoopConf;
         this.metrics = metrics;
+        this.resultSchema = resultSchema;
     }
 
     @Override
@@ -52,13 +56,14 @@ final class PartitionInference implements MapPartitionsFunction<Row, Row> {
     }
 
     /** An image prepared for the next batch, with the row it came from. */
-    private record Pending(String id, String source, float[] input) { }
+    private record Pending(String id, String source, Row kept, float[] input) { }
 
     /** Pulls one batch at a time from the input, so a partition is never held whole. */
     private final class Results implements Iterator<Row> {
         private final Iterator<Row> input;
         private final ModelHandler handler;
         private final ArrayDeque<Row> ready = new ArrayDeque<>();
+        private final boolean keeps = List.of(resultSchema.fieldNames()).contains(ImageSource.KEPT);
         private boolean inferredOne;
 
         Results(Iterator<Row> input, ModelHandler handler) {
@@ -91,11 +96,12 @@ final class PartitionInference implements MapPartitionsFunction<Row, Row> {
                 metrics.rows.add(1);
                 String id = row.getAs("image_id");
                 String source = row.getAs("source");
+                Row kept = keeps ? row.getAs(ImageSource.KEPT) : null;
                 byte[] bytes;
                 try {
                     bytes = bytesOf(row, id);
                 } catch (Exception e) {
-                    ready.add(failure(id, source, ModelHandler.Failure.of(ModelHandler.Stage.READ, e)));
+                    ready.add(failure(id, source, kept, ModelHandler.Failure.of(ModelHandler.Stage.READ, e)));
                     continue;
                 }
                 long prepareStart = System.nanoTime();
@@ -103,9 +109,9 @@ final class PartitionInference implements MapPartitionsFunction<Row, Row> {
                 preparing += System.nanoTime() - prepareStart;
                 metrics.decodeNanos.add(prepared.nanos());
                 if (prepared.ok()) {
-                    batch.add(new Pending(id, source, prepared.input()));
+                    batch.add(new Pending(id, source, kept, prepared.input()));
                 } else {
-                    ready.add(failure(id, source, prepared.failure()));
+                    ready.add(failure(id, source, kept, prepared.failure()));
                 }
             }
             metrics.readNanos.add(System.nanoTime() - start - preparing);
@@ -121,8 +127,9 @@ final class PartitionInference implements MapPartitionsFunction<Row, Row> {
             for (int i = 0; i < batch.size(); i++) {
                 Pending p = batch.get(i);
                 ModelHandler.Outcome outcome = result.outcomes().get(i);
-                ready.add(outcome.failure() != null ? failure(p.id(), p.source(), outcome.failure())
-                        : ResultRow.success(p.id(), p.source(), outcome.prediction(), settings.embeddings(), now).toRow());
+                ready.add(outcome.failure() != null ? failure(p.id(), p.source(), p.kept(), outcome.failure())
+                        : ResultRow.success(p.id(), p.source(), outcome.prediction(), settings.embeddings(), now, p.kept())
+                                .toRow(resultSchema));
                 if (!inferredOne && outcome.failure() == null) {
                     inferredOne = true;
                     metrics.firstBatchAt.add(System.currentTimeMillis());
@@ -132,9 +139,9 @@ final class PartitionInference implements MapPartitionsFunction<Row, Row> {
     }
 
     /** The error row of a failed image, counted by its stage. */
-    private Row failure(String id, String source, ModelHandler.Failure failure) {
+    private Row failure(String id, String source, Row kept, ModelHandler.Failure failure) {
         metrics.failed.get(failure.stage()).add(1);
-        return ResultRow.failure(id, source, failure).toRow();
+        return ResultRow.failure(id, source, failure, kept).toRow(resultSchema);
     }
 
     private byte[] bytesOf(Row row, String id) throws IOException {
@@ -152,21 +159,32 @@ final class PartitionInference implements MapPartitionsFunction<Row, Row> {
         return bytes;
     }
 
-    /** The file's bytes; {@code listed} is its length when the driver listed it, so it is not asked again. */
+    /**
+     * The file's bytes. {@code listed} is its length when the driver listed it, so the file
+     * system is not asked again; a manifest's file is read to its end instead of being asked
+     * its length first (one request, not two, on an object store).
+     */
     private byte[] readFile(String path, Long listed) throws IOException {
         Path p = new Path(path);
         FileSystem fs = p.getFileSystem(hadoopConf.value().value());
-        long length = listed != null ? listed : fs.getFileStatus(p).getLen();
-        if (length > settings.maxFileBytes()) {
-            throw new IOException("the file has " + length + " bytes, over the limit of " + settings.maxFileBytes());
+        long limit = settings.maxFileBytes();
+        if (listed != null && listed > limit) {
+            throw new IOException("the file has " + listed + " bytes, over the limit of " + limit);
         }
-        byte[] bytes = new byte[(int) length];
         try (FSDataInputStream in = fs.open(p)) {
-            in.readFully(0, bytes);
-            if (listed != null && in.read(length, new byte[1], 0, 1) > 0) {
-                throw new IOException("the file has grown since it was listed with " + length + " bytes");
+            if (listed == null) {
+                byte[] bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limit + 1));
+                if (bytes.length > limit) {
+                    throw new IOException("the file has more than " + limit + " bytes, over the limit");
+                }
+                return bytes;
             }
+            byte[] bytes = new byte[(int) (long) listed];
+            in.readFully(0, bytes);
+            if (in.read(listed, new byte[1], 0, 1) > 0) {
+                throw new IOException("the file has grown since it was listed with " + listed + " bytes");
+            }
+            return bytes;
         }
-        return bytes;
     }
 }

@@ -10,14 +10,17 @@ import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
 import java.sql.Timestamp;
+import java.util.Arrays;
+import java.util.List;
 
 /**
  * What the partition function emits for one input row: a success carries the classes (best
- * first) and the embedding, a failure its stage and message. The output tables are projections
- * of these rows ({@link OutputTables}).
+ * first) and the embedding, a failure its stage and message; both carry the input columns the
+ * user keeps ({@code kept}, or null). The output tables are projections of these rows
+ * ({@link OutputTables}).
  */
 record ResultRow(String imageId, String source, int[] labelIndex, String[] label, float[] score, float[] embedding,
-                 String stage, String error, Timestamp processedAt) {
+                 String stage, String error, Timestamp processedAt, Row kept) {
 
     static final StructType SCHEMA = new StructType(new StructField[] {
             DataTypes.createStructField("image_id", DataTypes.StringType, true),
@@ -31,8 +34,14 @@ record ResultRow(String imageId, String source, int[] labelIndex, String[] label
             DataTypes.createStructField("processed_at", DataTypes.TimestampType, true),
     });
 
+    /** {@link #SCHEMA}, with the struct of kept columns where the input rows ({@code input}) have one. */
+    static StructType schema(StructType input) {
+        return List.of(input.fieldNames()).contains(ImageSource.KEPT)
+                ? SCHEMA.add(input.apply(ImageSource.KEPT)) : SCHEMA;
+    }
+
     /** The image's top classes, and its embedding unless {@code withEmbedding} is off. */
-    static ResultRow success(String imageId, String source, Prediction p, boolean withEmbedding, Timestamp at) {
+    static ResultRow success(String imageId, String source, Prediction p, boolean withEmbedding, Timestamp at, Row kept) {
         int k = p.top().size();
         int[] index = new int[k];
         String[] label = new String[k];
@@ -42,32 +51,22 @@ record ResultRow(String imageId, String source, int[] labelIndex, String[] label
             label[i] = p.top().get(i).name();
             score[i] = p.top().get(i).probability();
         }
-        return new ResultRow(imageId, source, index, label, score, withEmbedding ? p.embedding() : null, null, null, at);
+        return new ResultRow(imageId, source, index, label, score, withEmbedding ? p.embedding() : null, null, null, at,
+                kept);
     }
 
-    static ResultRow failure(String imageId, String source, ModelHandler.Failure failure) {
+    static ResultRow failure(String imageId, String source, ModelHandler.Failure failure, Row kept) {
         return new ResultRow(imageId, source, null, null, null, null, failure.stage().id(), failure.message(),
-                new Timestamp(System.currentTimeMillis()));
+                new Timestamp(System.currentTimeMillis()), kept);
     }
 
-    /** This result as a row of {@link #SCHEMA}, each value placed by its field's name. */
-    Row toRow() {
-        StructField[] fields = SCHEMA.fields();
-        Object[] values = new Object[fields.length];
-        for (int i = 0; i < fields.length; i++) {
-            values[i] = switch (fields[i].name()) {
-                case "image_id" -> imageId;
-                case "source" -> source;
-                case "label_index" -> labelIndex;
-                case "label" -> label;
-                case "score" -> score;
-                case "embedding" -> embedding;
-                case "stage" -> stage;
-                case "error" -> error;
-                case "processed_at" -> processedAt;
-                default -> throw new IllegalStateException("no value for result field " + fields[i].name());
-            };
+    /** This result as a row of {@code schema} ({@link #schema}), its values in {@link #SCHEMA}'s order. */
+    Row toRow(StructType schema) {
+        Object[] common = {imageId, source, labelIndex, label, score, embedding, stage, error, processedAt};
+        Object[] values = schema.size() == common.length ? common : Arrays.copyOf(common, common.length + 1);
+        if (values.length > common.length) {
+            values[common.length] = kept;
         }
-        return new GenericRowWithSchema(values, SCHEMA);
+        return new GenericRowWithSchema(values, schema);
     }
 }

@@ -20,6 +20,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
@@ -36,12 +37,23 @@ public final class InferCommand implements Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--input", required = true, paramLabel = "PATH",
-            description = "A path or glob of image files or Parquet files, or a table name with --input-format table.")
+            description = "A path or glob of image files or Parquet files; a table name with --input-format table or"
+                    + " manifest-table; Parquet or CSV files of image paths with --input-format manifest.")
     String input;
 
     @Option(names = "--input-format", defaultValue = "auto",
-            description = "auto, images, parquet or table (default: ${DEFAULT-VALUE}: Parquet when the path holds Parquet files).")
+            description = "auto, images, parquet, table, manifest or manifest-table (default: ${DEFAULT-VALUE}: Parquet"
+                    + " when the path holds Parquet files, else images). A manifest's rows name image files (--path-column)"
+                    + " that the executors read; nothing is listed on the driver.")
     String inputFormat;
+
+    @Option(names = "--path-column", defaultValue = "path",
+            description = "Column of a manifest holding each image's path or URI, any Hadoop file system (default: ${DEFAULT-VALUE}).")
+    String pathColumn;
+
+    @Option(names = "--keep-columns", split = ",", paramLabel = "COL",
+            description = "Input columns copied into the labels and errors tables (your keys, ground truth, source URLs).")
+    List<String> keepColumns;
 
     @Option(names = "--image-column", defaultValue = "image", description = "Binary image column of Parquet or table input (default: ${DEFAULT-VALUE}).")
     String imageColumn;
@@ -142,9 +154,10 @@ public final class InferCommand implements Callable<Integer> {
         System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("spark.hadoop."))
                 .forEach(k -> hadoop.set(k.substring("spark.hadoop.".length()), System.getProperty(k)));
         String resolvedFormat = InputSpec.resolveFormat(input, inputFormat, hadoop);
+        InputSpec inputSpec = new InputSpec(input, resolvedFormat, imageColumn, idColumn, pathColumn,
+                keepColumns == null ? List.of() : keepColumns, recursive, pathGlobFilter, partitions);
         MobileNetModel net = loadModel();
         JobSettings settings = JobSettings.of(net, embeddings, topK, batchSize, nativeThreads, maxFileBytes);
-        InputSpec inputSpec = new InputSpec(input, resolvedFormat, imageColumn, idColumn, recursive, pathGlobFilter, partitions);
         ChunkedOutput.Run run = InferenceJob.begin(target, net.contentHash(), inputSpec, hadoop);
 
         SparkSessions.Handle spark = SparkSessions.getOrCreate();

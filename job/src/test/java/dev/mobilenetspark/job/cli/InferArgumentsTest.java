@@ -61,8 +61,14 @@ class InferArgumentsTest {
         refused("unknown format 'csv': expected one of parquet, orc, json",
                 "infer", "--input", photos, "--output", out, "--format", "csv");
         refused("--batch-size must be at least 1, got 0", "infer", "--input", photos, "--output", out, "--batch-size", "0");
-        refused("unknown input format 'tiff': expected one of auto, images, parquet, table",
+        refused("unknown input format 'tiff': expected one of auto, images, parquet, table, manifest, manifest-table",
                 "infer", "--input", photos, "--output", out, "--input-format", "tiff");
+        refused("input /no/manifest.csv does not exist",
+                "infer", "--input", "/no/manifest.csv", "--input-format", "manifest", "--output", out);
+        refused("--keep-columns needs a Parquet, table or manifest input: image files have no columns to keep",
+                "infer", "--input", photos, "--output", out, "--keep-columns", "truth");
+        refused("--keep-columns cannot keep 'label': the output tables have a column of that name",
+                "infer", "--input", photos, "--input-format", "manifest", "--output", out, "--keep-columns", "truth,label");
         Path labels = Files.writeString(dir.resolve("labels.txt"), "beach\nmountain\n");
         refused("labels file has 2 names but the model has 1000 classes",
                 "infer", "--input", photos, "--output", out, "--labels", labels.toString());
