@@ -78,8 +78,12 @@ final class ImageSource {
     }
 
     /**
-     * The image files of the input in path order, with their lengths, listed once through
-     * Spark's {@code binaryFile} source (any Hadoop file system) without reading their content.
+     * The image files of the input in path order, with their lengths, as Spark's
+     * {@code binaryFile} source lists them (any Hadoop file system, its glob filter and
+     * recursive lookup). They are taken from the file index the driver builds when it resolves
+     * the source: scanning the source instead would run a job of a task per few dozen files
+     * that stats every file again. Zero-byte files are kept, though Spark's file scan leaves
+     * them out (SPARK-26161): an empty image is still an input row, an error row to be.
      */
     static List<ChunkPlan.InputFile> listImages(SparkSession spark, InputSpec spec) {
         var reader = spark.read().format("binaryFile").option("recursiveFileLookup", spec.recursive());
@@ -87,30 +91,16 @@ final class ImageSource {
             reader = reader.option("pathGlobFilter", spec.pathGlobFilter());
         }
         Dataset<Row> files = reader.load(spec.input());
-        List<ChunkPlan.InputFile> listed = new ArrayList<>();
-        files.select(col("path"), col("length")).collectAsList()
-                .forEach(r -> listed.add(new ChunkPlan.InputFile(r.getString(0), r.getLong(1))));
-        emptyFiles(files).forEach(path -> listed.add(new ChunkPlan.InputFile(path, 0)));
-        listed.sort(Comparator.comparing(ChunkPlan.InputFile::path));
-        return listed;
-    }
-
-    /**
-     * The zero-byte files of a file source. Spark's file scan leaves them out (SPARK-26161), but
-     * an empty image is still an input row: it must become an error row, not vanish. They are
-     * read from the source's file index, which the driver has listed already, so nothing is
-     * listed twice; a source without one (none of Spark's file sources) has none to add.
-     */
-    static List<String> emptyFiles(Dataset<Row> files) {
-        if (files.queryExecution().analyzed() instanceof LogicalRelation relation
+        if (!(files.queryExecution().analyzed() instanceof LogicalRelation relation
                 && relation.relation() instanceof HadoopFsRelation fs
-                && fs.location() instanceof PartitioningAwareFileIndex index) {
-            return CollectionConverters.asJava(index.allFiles()).stream()
-                    .filter(status -> status.getLen() == 0)
-                    .map(status -> status.getPath().toString())
-                    .toList();
+                && fs.location() instanceof PartitioningAwareFileIndex index)) {
+            throw new IllegalStateException("Spark's binaryFile source of " + spec.input() + " has no file index: "
+                    + files.queryExecution().analyzed().nodeName());
         }
-        return List.of();
+        return CollectionConverters.asJava(index.allFiles()).stream()
+                .map(status -> new ChunkPlan.InputFile(status.getPath().toString(), status.getLen()))
+                .sorted(Comparator.comparing(ChunkPlan.InputFile::path))
+                .toList();
     }
 
     /**
