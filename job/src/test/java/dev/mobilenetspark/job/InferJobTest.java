@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 
@@ -59,7 +60,7 @@ class InferJobTest extends SparkTestBase {
         StructType schema = new StructType()
                 .add("id", DataTypes.IntegerType)
                 .add("image", DataTypes.BinaryType)
-                .add("source", DataTypes.StringType);
+                .add("name", DataTypes.StringType);
         parquet = dir.resolve("table");
         spark.createDataFrame(rows, schema).repartition(2).write().parquet(parquet.toString());
     }
@@ -139,6 +140,25 @@ class InferJobTest extends SparkTestBase {
         assertEquals("the image cell is null", errors.get("100").getString(3));
         assertEquals("the image cell is empty", errors.get("101").getString(3));
         assertEquals(parquet.toString(), errors.get("101").getString(1));
+    }
+
+    @Test
+    void keptColumnsOfParquetInputFollowTheirRowsIntoLabelsAndErrors() throws IOException {
+        Path out = dir.resolve("out-kept");
+        assertCounts(9, 7, 2, infer(out, "--input", parquet.toString(), "--keep-columns", "name"));
+        Map<String, String> expected = new TreeMap<>(Map.of("100", "null cell", "101", "empty cell"));
+        List<Path> photos = SamplePhotos.list();
+        for (int i = 0; i < photos.size(); i++) {
+            expected.put(Integer.toString(i + 1), photos.get(i).getFileName().toString());
+        }
+        Map<String, String> kept = new TreeMap<>();
+        for (String name : List.of("labels", "errors")) {
+            Dataset<Row> rows = table(out, name);
+            assertEquals("name", rows.schema().fieldNames()[1], name + ": the kept column follows image_id");
+            rows.select("image_id", "name").collectAsList().forEach(r -> kept.put(r.getString(0), r.getString(1)));
+        }
+        assertEquals(expected, kept);
+        assertFalse(List.of(table(out, "embeddings").schema().fieldNames()).contains("name"));
     }
 
     @ParameterizedTest(name = "{0}")
