@@ -1,6 +1,7 @@
 package dev.mobilenetspark.job;
 
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.ChecksumFileSystem;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileAlreadyExistsException;
@@ -9,6 +10,7 @@ import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Options;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RawLocalFileSystem;
 
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -50,11 +52,18 @@ public final class ChunkedOutput {
     }
 
     private final FileSystem fs;
+    /**
+     * Where the run log and the chunk records are written: {@code fs}, but without checksum
+     * files on the local file system. That one renames a file and then its {@code .crc}, so two
+     * runs replacing one record at once could pair one run's file with the other's checksum.
+     */
+    private final FileSystem records;
     private final Path dir;
     private final OutputTarget target;
 
     private ChunkedOutput(FileSystem fs, Path dir, OutputTarget target) {
         this.fs = fs;
+        this.records = fs instanceof ChecksumFileSystem checksummed ? checksummed.getRawFileSystem() : fs;
         this.dir = dir;
         this.target = target;
     }
@@ -120,7 +129,7 @@ public final class ChunkedOutput {
     /** The run log, if the output has one. */
     Optional<Properties> runLog() throws IOException {
         Path file = new Path(dir, RUN_LOG);
-        if (!fs.exists(file)) {
+        if (!records.exists(file)) {
             return Optional.empty();
         }
         return Optional.of(readProperties(file));
@@ -135,10 +144,10 @@ public final class ChunkedOutput {
     Map<Integer, ChunkRecord> committed() throws IOException {
         Map<Integer, ChunkRecord> records = new TreeMap<>();
         Path chunks = new Path(dir, CHUNKS);
-        if (!fs.exists(chunks)) {
+        if (!this.records.exists(chunks)) {
             return records;
         }
-        for (FileStatus file : fs.listStatus(chunks)) {
+        for (FileStatus file : this.records.listStatus(chunks)) {
             String name = file.getPath().getName();
             if (name.matches("\\d+")) {
                 records.put(Integer.parseInt(name), readRecord(file.getPath()));
@@ -150,7 +159,7 @@ public final class ChunkedOutput {
     /** Chunk {@code chunk}'s record, if it is committed: another run of the same command may have committed it. */
     Optional<ChunkRecord> record(int chunk) throws IOException {
         Path file = new Path(new Path(dir, CHUNKS), Integer.toString(chunk));
-        return fs.exists(file) ? Optional.of(readRecord(file)) : Optional.empty();
+        return records.exists(file) ? Optional.of(readRecord(file)) : Optional.empty();
     }
 
     private ChunkRecord readRecord(Path file) throws IOException {
@@ -235,7 +244,7 @@ public final class ChunkedOutput {
 
     Properties readProperties(Path file) throws IOException {
         Properties p = new Properties();
-        try (FSDataInputStream in = fs.open(file)) {
+        try (FSDataInputStream in = records.open(file)) {
             p.load(new InputStreamReader(in, StandardCharsets.UTF_8));
         }
         return p;
@@ -248,19 +257,27 @@ public final class ChunkedOutput {
      * written.
      */
     private boolean write(Path file, Properties p, boolean replace) throws IOException {
-        fs.mkdirs(file.getParent());
+        records.mkdirs(file.getParent());
         Path tmp = new Path(file.getParent(), "." + file.getName() + "-" + UUID.randomUUID());
-        try (FSDataOutputStream out = fs.create(tmp, false)) {
+        try (FSDataOutputStream out = records.create(tmp, false)) {
             p.store(new OutputStreamWriter(out, StandardCharsets.UTF_8), "mobilenet-spark");
         }
         try {
-            if (replace) {
-                FileContext.getFileContext(fs.getUri(), fs.getConf()).rename(tmp, file, Options.Rename.OVERWRITE);
-                return true;
+            if (!replace) {
+                return renameIfAbsent(tmp, file);
             }
-            return renameIfAbsent(tmp, file);
+            if (records instanceof RawLocalFileSystem) {
+                // rename(2) replaces in one step; Hadoop's overwriting rename checks, deletes and
+                // then moves, which a second run replacing the same file can interleave.
+                if (!records.rename(tmp, file)) {
+                    throw new IOException("cannot replace " + file);
+                }
+            } else {
+                FileContext.getFileContext(records.getUri(), records.getConf()).rename(tmp, file, Options.Rename.OVERWRITE);
+            }
+            return true;
         } finally {
-            fs.delete(tmp, false);
+            records.delete(tmp, false);
         }
     }
 }
