@@ -65,14 +65,15 @@ class BatchNormFoldingTest {
     }
 
     /**
-     * Equal to 5e-4, relative to the largest value when that is above 1: random V3 weights with
+     * Equal to 5e-3, relative to the largest value when that is above 1: random V3 weights with
      * random BatchNorm statistics grow the features to ~1e4, where float32 rounding alone differs
-     * by up to 1.4e-4 of the largest value (seen once for V3-Large, with the native code's
-     * threads summing in another order). A wrong fold differs by the order of the values.
+     * by up to 1.1e-3 of the largest value (seen for V3-Large on a 2-core AMD machine, once in
+     * four runs: the threads sum in another order from run to run). A wrong fold differs by the
+     * order of the values.
      */
     private static void assertClose(INDArray expected, INDArray actual) {
         double scale = Math.max(1, expected.amaxNumber().doubleValue());
         double difference = Transforms.abs(expected.sub(actual)).maxNumber().doubleValue();
-        assertTrue(difference <= 5e-4 * scale, "embeddings differ by up to " + difference + " at scale " + scale);
+        assertTrue(difference <= 5e-3 * scale, "embeddings differ by up to " + difference + " at scale " + scale);
     }
 }
