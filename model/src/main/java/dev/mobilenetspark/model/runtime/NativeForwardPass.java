@@ -32,8 +32,14 @@ import java.util.Set;
  * definition of the network. Per step: oneDNN convolutions on NHWC with bias and activation
  * fused ({@link OneDnnConvolution}; stock DL4J M2.1 runs 1x1 ones through im2col and
  * OpenBLAS), residual adds and squeeze-and-excite scaling into preallocated outputs, dense
- * layers as one gemm. Buffers are allocated once per batch size and shared by liveness, so a
- * batch allocates no native memory: what would otherwise pile up off the heap until a GC.
+ * layers as one gemm. Buffers are allocated for the largest batch seen and shared by liveness;
+ * a smaller batch uses the first rows of the same memory. So a batch allocates no native memory:
+ * what would otherwise pile up off the heap until a GC.
+ *
+ * <p>The largest batch seen runs as it is; a smaller one (a partition's last) runs padded to the
+ * next power of two. Each batch size costs oneDNN primitives of its own, kept for the JVM's
+ * life (about 6 MiB at V1 0.25@128), so planning every remainder grew an executor by some
+ * 200 MiB over a run; this way a batch size of 32 plans at most 6 sizes.
  *
  * <p>Not thread-safe: the {@code ModelHandler} that owns one serialises its calls.
  */
@@ -50,6 +56,10 @@ public final class NativeForwardPass {
     private final List<Planned> plan = new ArrayList<>();
     private final String[] outputs;
     private int batch = -1;
+    private int largest;
+    /** Each step's output memory, sized for batches of {@code largest}. */
+    private final Map<String, DataBuffer> memory = new HashMap<>();
+    private final Set<Integer> planned = new HashSet<>();
     private final Map<String, INDArray> buffers = new HashMap<>();
 
     /** Plans {@code network} (folded: no BatchNorm or activation layers) for NHWC inputs of {@code resolution}. */
@@ -67,11 +77,26 @@ public final class NativeForwardPass {
      * this plan's own buffers: valid until the next call.
      */
     public INDArray[] output(INDArray input) {
-        run(input, null);
-        return Arrays.stream(outputs).map(buffers::get).toArray(INDArray[]::new);
+        int n = (int) input.size(0);
+        int size = n >= largest ? n : Math.min(Integer.highestOneBit(n) == n ? n : Integer.highestOneBit(n) << 1, largest);
+        if (size == n) {
+            run(input, null);
+            return Arrays.stream(outputs).map(buffers::get).toArray(INDArray[]::new);
+        }
+        try (INDArray padded = Nd4j.zeros(DataType.FLOAT, size, input.size(1), input.size(2), input.size(3))) {
+            padded.get(NDArrayIndex.interval(0, n)).assign(input);
+            run(padded, null);
+            buffers.remove(LayerNames.INPUT);
+        }
+        return Arrays.stream(outputs).map(o -> buffers.get(o).get(NDArrayIndex.interval(0, n))).toArray(INDArray[]::new);
     }
 
-    /** Bytes of native memory the buffers for the last batch size hold (each shared buffer once). */
+    /** The batch sizes planned so far. */
+    Set<Integer> plannedBatchSizes() {
+        return Set.copyOf(planned);
+    }
+
+    /** Bytes of native memory the buffers hold (each shared buffer once): sized for the largest batch seen. */
     long bufferBytes() {
         return buffers.entrySet().stream().filter(e -> !e.getKey().equals(LayerNames.INPUT))
                 .map(e -> e.getValue().data()).distinct().mapToLong(d -> d.length() * d.getElementSize()).sum();
@@ -89,7 +114,7 @@ public final class NativeForwardPass {
     private void run(INDArray input, Map<String, Long> nanos) {
         int n = (int) input.size(0);
         if (n != batch) {
-            allocate(n);
+            shape(n);
         }
         buffers.put(LayerNames.INPUT, input);
         for (Planned p : plan) {
@@ -105,8 +130,24 @@ public final class NativeForwardPass {
         }
     }
 
+    /** Gives every step an output buffer for batches of {@code n}, in memory allocated for the largest batch. */
+    private void shape(int n) {
+        if (n > largest || memory.isEmpty()) {
+            largest = Math.max(largest, n);
+            allocate(largest);
+        }
+        buffers.clear();
+        for (Planned p : plan) {
+            long[] shape = p.shape().clone();
+            shape[0] = n;
+            buffers.put(p.name(), Nd4j.create(memory.get(p.name()), shape));
+        }
+        batch = n;
+        planned.add(n);
+    }
+
     /**
-     * Gives every step an output buffer for batches of {@code n}. A step's inputs are released
+     * Allocates every step's output memory for batches of {@code n}. A step's inputs are released
      * after their last reader and their memory serves later steps (the smallest free one that is
      * large enough), so a chain like V1 holds about three activations at a time instead of all
      * of them: 616 MiB became 196 MiB at V1 1.0@224, batch 32. Never released: the graph's
@@ -114,7 +155,7 @@ public final class NativeForwardPass {
      * step writes only the interior, pass after pass).
      */
     private void allocate(int n) {
-        buffers.clear();
+        memory.clear();
         Map<String, Integer> lastRead = new HashMap<>();
         for (int i = 0; i < plan.size(); i++) {
             for (String input : plan.get(i).inputs()) {
@@ -130,14 +171,13 @@ public final class NativeForwardPass {
             long[] shape = p.shape().clone();
             shape[0] = n;
             DataBuffer reused = p.zeroBorder() ? null : takeSmallest(free, ArrayUtil.prodLong(shape));
-            buffers.put(p.name(), reused == null ? Nd4j.zeros(DataType.FLOAT, shape) : Nd4j.create(reused, shape));
+            memory.put(p.name(), reused == null ? Nd4j.zeros(DataType.FLOAT, shape).data() : reused);
             for (String input : new LinkedHashSet<>(Arrays.asList(p.inputs()))) {
                 if (lastRead.get(input) == i && !kept.contains(input)) {
-                    free.add(buffers.get(input).data());
+                    free.add(memory.get(input));
                 }
             }
         }
-        batch = n;
     }
 
     private static DataBuffer takeSmallest(List<DataBuffer> free, long length) {
