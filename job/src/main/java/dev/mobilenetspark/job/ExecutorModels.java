@@ -8,6 +8,7 @@ import org.apache.spark.util.LongAccumulator;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.Collections;
 
 /**
  * One model handler per executor JVM, shared by all its tasks: the first task to need one makes
@@ -39,6 +40,16 @@ final class ExecutorModels {
             loads.add(1);
         }
         return loaded;
+    }
+
+    /**
+     * Loads the model, then runs one batch of blank images at the job's batch size, so that the
+     * first chunk's tasks find the native pass built and its memory allocated.
+     */
+    static void warmUp(JobSettings settings, Broadcast<byte[]> modelBytes, LongAccumulator loads) {
+        ModelHandler handler = get(settings, modelBytes, loads);
+        int side = handler.model().config().resolution();
+        handler.run(Collections.nCopies(settings.batchSize(), new float[side * side * 3]), 1);
     }
 
     /**

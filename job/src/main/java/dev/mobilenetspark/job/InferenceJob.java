@@ -18,6 +18,7 @@ import org.apache.spark.util.SerializableConfiguration;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -25,11 +26,6 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Properties;
 import java.util.TreeMap;
-import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.regex.Pattern;
 
 import static org.apache.spark.sql.functions.col;
@@ -40,9 +36,8 @@ import static org.apache.spark.sql.functions.sum;
  * of the input at a time ({@link ChunkPlan}). The model is serialised and broadcast once;
  * executors plan it, the driver never does. Each chunk's results are computed once, kept
  * (memory and disk) while its tables are written, committed ({@link ChunkedOutput}) and then
- * released; the next chunk is computed meanwhile, so nothing holds more than two chunks. The
- * error budget is checked before each chunk is committed, so a broken input stops the run early
- * and the same command continues it.
+ * released, so nothing holds more than one chunk. The error budget is checked before each
+ * chunk is committed, so a broken input stops the run early and the same command continues it.
  */
 public final class InferenceJob {
 
@@ -93,7 +88,6 @@ public final class InferenceJob {
         long jvmStart = ManagementFactory.getRuntimeMXBean().getStartTime();
         double startup = (System.currentTimeMillis() - jvmStart) / 1000.0;
         long start = System.nanoTime();
-        ChunkWrites writes = new ChunkWrites();
         try {
             ChunkedOutput output = target.isCatalog() ? null : ChunkedOutput.open(target, jsc.hadoopConfiguration());
             ChunkPlan chunks = ChunkPlan.of(spark, input, plan.chunkRows(), output, run.runId());
@@ -102,6 +96,8 @@ public final class InferenceJob {
             writeLog(output, log);
             Totals before = new Totals();
             Totals now = new Totals();
+            List<String> written = new ArrayList<>();
+            double writeSeconds = 0;
             int total = chunks.chunks().size();
             for (ChunkPlan.Chunk chunk : chunks.chunks()) {
                 int number = run.firstChunk() + chunk.index();
@@ -130,18 +126,16 @@ public final class InferenceJob {
                 StructType resultSchema = ResultRow.schema(rows.schema());
                 Dataset<Row> results = rows.mapPartitions(new PartitionInference(settings, model, hadoopConf, metrics,
                         resultSchema), Encoders.row(resultSchema)).persist(StorageLevel.MEMORY_AND_DISK());
-                boolean handedOver = false;
                 try {
                     ChunkedOutput.ChunkRecord record = record(results, chunk.fingerprint());
                     if (all >= 0) {
                         // What the anti-join left out, without running it a second time to count it.
                         now.skipped += all - record.read();
                     }
-                    long seenRead = before.read + now.read + writes.pendingRead() + record.read();
-                    long seenFailed = before.failed() + now.failed() + writes.pendingFailed() + record.failed();
+                    long seenRead = before.read + now.read + record.read();
+                    long seenFailed = before.failed() + now.failed() + record.failed();
                     boolean last = chunk.index() == total - 1;
                     if (plan.budget().exceeded(seenRead, seenFailed, last)) {
-                        settle(writes.await(), before, now, total, chunks.rows(), start);
                         ErrorBudgetExceeded e = new ErrorBudgetExceeded(plan.budget(), seenRead, seenFailed, number,
                                 before.chunks + now.chunks, output != null, results.where(col("stage").isNotNull())
                                 .select("image_id", "stage", "error").limit(QUOTED_ERRORS).collectAsList());
@@ -150,24 +144,21 @@ public final class InferenceJob {
                         writeLog(output, log);
                         throw e;
                     }
-                    settle(writes.await(), before, now, total, chunks.rows(), start);
-                    boolean first = now.chunks == 0;
-                    writes.submit(number, record, () -> {
-                        try {
-                            return output == null ? writeCatalog(results, settings, target, run, first)
-                                    : writeChunk(output, results, settings, target, run, number, record);
-                        } finally {
-                            results.unpersist();
-                        }
-                    });
-                    handedOver = true;
-                } finally {
-                    if (!handedOver) {
-                        results.unpersist();
+                    long writeStart = System.nanoTime();
+                    boolean ours = true;
+                    if (output == null) {
+                        written = writeCatalog(results, settings, target, run, now.chunks == 0);
+                    } else {
+                        ours = writeChunk(output, results, settings, target, run, number, record);
                     }
+                    writeSeconds += (System.nanoTime() - writeStart) / 1e9;
+                    (ours ? now : before).add(record);
+                    progress(number, before.chunks + now.chunks, total, now, chunks.rows() - before.read,
+                            (System.nanoTime() - start) / 1e9);
+                } finally {
+                    results.unpersist();
                 }
             }
-            settle(writes.await(), before, now, total, chunks.rows(), start);
             // An image file's id is its path, which one listing holds once: no pass over the output can find two.
             long duplicates = input.format().equals("images") ? 0 : duplicateIds(spark, settings, target, run);
             double runSeconds = (System.nanoTime() - start) / 1e9;
@@ -178,18 +169,16 @@ public final class InferenceJob {
             writeLog(output, log);
             if (output != null) {
                 output.delete(ManifestPlan.directory(output.directory(), run.runId()));
+                written = OutputTables.written(settings).stream().map(t -> target.location(t)).toList();
             }
-            List<String> written = output == null && now.chunks == 0 ? List.of()
-                    : OutputTables.written(settings).stream().map(target::location).toList();
             OptionalLong firstBatchAt = metrics.firstBatchMillis();
             double firstBatch = firstBatchAt.isPresent() ? (firstBatchAt.getAsLong() - jvmStart) / 1000.0 : -1;
             JobSummary.StageSeconds stages = new JobSummary.StageSeconds(metrics.readNanos.value() / 1e9,
-                    metrics.decodeNanos.value() / 1e9, metrics.inferNanos.value() / 1e9, writes.seconds());
+                    metrics.decodeNanos.value() / 1e9, metrics.inferNanos.value() / 1e9, writeSeconds);
             return new JobSummary(now.read, now.labelled, now.failedByStage, duplicates, before.read + now.skipped,
                     metrics.modelLoads.value(), startup, firstBatch, runSeconds, stages, written,
                     new JobSummary.Chunks(total, before.chunks, run.runId()));
         } finally {
-            writes.close();
             model.destroy();
             hadoopConf.destroy();
         }
@@ -260,113 +249,15 @@ public final class InferenceJob {
     }
 
     /** Appends the chunk to the catalog's tables; the run's first chunk writes with the run's save mode. */
-    private static boolean writeCatalog(Dataset<Row> results, JobSettings settings, OutputTarget target,
-                                        ChunkedOutput.Run run, boolean first) {
+    private static List<String> writeCatalog(Dataset<Row> results, JobSettings settings, OutputTarget target,
+                                             ChunkedOutput.Run run, boolean first) {
+        List<String> locations = new ArrayList<>();
         for (OutputTables.Table table : OutputTables.written(settings)) {
             OutputTables.project(results, table, settings, run.runId()).write().format(target.format())
                     .mode(first ? OutputTables.saveMode(target.mode()) : SaveMode.Append).saveAsTable(target.location(table));
+            locations.add(target.location(table));
         }
-        return true;
-    }
-
-    /** Counts a written chunk: this run's if it committed it, else the run's that did; one progress line. */
-    private static void settle(Optional<ChunkWrites.Written> written, Totals before, Totals now, int total, long rows,
-                               long start) {
-        written.ifPresent(w -> {
-            (w.ours() ? now : before).add(w.record());
-            progress(w.number(), before.chunks + now.chunks, total, now, rows - before.read,
-                    (System.nanoTime() - start) / 1e9);
-        });
-    }
-
-    /**
-     * The chunk being written while the next one is computed. A chunk's writes are a few short
-     * jobs (three tables, then renames) that leave task slots idle between them; the next
-     * chunk's tasks fill those slots. One write at a time, so chunks commit in order and at most
-     * two chunks' results are cached.
-     */
-    private static final class ChunkWrites {
-
-        record Written(int number, ChunkedOutput.ChunkRecord record, boolean ours) { }
-
-        private final ExecutorService thread = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "mobilenet-chunk-writes");
-            t.setDaemon(true);
-            return t;
-        });
-        private Future<Boolean> pending;
-        private int pendingNumber;
-        private ChunkedOutput.ChunkRecord pendingRecord;
-        private long nanos;
-
-        /** Starts writing a chunk; the previous write must have been awaited. */
-        void submit(int number, ChunkedOutput.ChunkRecord record, Callable<Boolean> write) {
-            pendingNumber = number;
-            pendingRecord = record;
-            pending = thread.submit(() -> {
-                long begin = System.nanoTime();
-                try {
-                    return write.call();
-                } finally {
-                    nanos += System.nanoTime() - begin;
-                }
-            });
-        }
-
-        long pendingRead() {
-            return pending == null ? 0 : pendingRecord.read();
-        }
-
-        long pendingFailed() {
-            return pending == null ? 0 : pendingRecord.failed();
-        }
-
-        /** Waits for the pending write, if any, and rethrows what failed it. */
-        Optional<Written> await() throws IOException {
-            if (pending == null) {
-                return Optional.empty();
-            }
-            Future<Boolean> write = pending;
-            pending = null;
-            try {
-                return Optional.of(new Written(pendingNumber, pendingRecord, write.get()));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IOException("interrupted while chunk " + pendingNumber + " was written", e);
-            } catch (ExecutionException e) {
-                Throwable cause = e.getCause();
-                if (cause instanceof IOException io) {
-                    throw io;
-                }
-                if (cause instanceof RuntimeException runtime) {
-                    throw runtime;
-                }
-                if (cause instanceof Error error) {
-                    throw error;
-                }
-                // Spark's own exceptions are checked ones that its Scala code throws undeclared.
-                throw new IOException("chunk " + pendingNumber + " could not be written: " + cause, cause);
-            }
-        }
-
-        /** Wall time spent writing, overlapping the computing of later chunks. */
-        double seconds() {
-            return nanos / 1e9;
-        }
-
-        /** Lets a write in progress finish (so nothing is written after the run returns), then ends the thread. */
-        void close() {
-            if (pending != null) {
-                try {
-                    pending.get();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                } catch (ExecutionException e) {
-                    // The run is already failing with the exception that got it here.
-                }
-            }
-            thread.shutdown();
-        }
+        return locations;
     }
 
     /** Rows of this run whose image_id another of its rows has too, counted over what was committed. */
