@@ -4,6 +4,7 @@ import dev.mobilenetspark.model.MobileNetModel;
 import dev.mobilenetspark.model.file.ModelFile;
 
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaFutureAction;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
@@ -17,6 +18,7 @@ import org.apache.spark.util.SerializableConfiguration;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,7 +28,13 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Properties;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
+import java.util.stream.IntStream;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.sum;
@@ -84,6 +92,16 @@ public final class InferenceJob {
         Broadcast<SerializableConfiguration> hadoopConf =
                 jsc.broadcast(new SerializableConfiguration(jsc.hadoopConfiguration()));
         JobMetrics metrics = JobMetrics.register(jsc.sc());
+        // The executors load the model while the driver lists the input and plans the chunks,
+        // instead of in the first chunk's tasks; a task on an executor still loading waits for it.
+        int slots = jsc.defaultParallelism();
+        JavaFutureAction<Void> warmUp = jsc.parallelize(IntStream.range(0, slots).boxed().toList(), slots)
+                .foreachPartitionAsync(ignored -> ExecutorModels.warmUp(settings, model, metrics.modelLoads));
+        ExecutorService tableWrites = Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "mobilenet-table-writes");
+            t.setDaemon(true);
+            return t;
+        });
 
         long jvmStart = ManagementFactory.getRuntimeMXBean().getStartTime();
         double startup = (System.currentTimeMillis() - jvmStart) / 1000.0;
@@ -147,9 +165,9 @@ public final class InferenceJob {
                     long writeStart = System.nanoTime();
                     boolean ours = true;
                     if (output == null) {
-                        written = writeCatalog(results, settings, target, run, now.chunks == 0);
+                        written = writeCatalog(tableWrites, results, settings, target, run, now.chunks == 0);
                     } else {
-                        ours = writeChunk(output, results, settings, target, run, number, record);
+                        ours = writeChunk(tableWrites, output, results, settings, target, run, number, record);
                     }
                     writeSeconds += (System.nanoTime() - writeStart) / 1e9;
                     (ours ? now : before).add(record);
@@ -179,6 +197,8 @@ public final class InferenceJob {
                     metrics.modelLoads.value(), startup, firstBatch, runSeconds, stages, written,
                     new JobSummary.Chunks(total, before.chunks, run.runId()));
         } finally {
+            warmUp.cancel(true);
+            tableWrites.shutdownNow();
             model.destroy();
             hadoopConf.destroy();
         }
@@ -232,16 +252,14 @@ public final class InferenceJob {
     }
 
     /** Stages the chunk's tables, then publishes and commits them; false if another run committed it first. */
-    private static boolean writeChunk(ChunkedOutput output, Dataset<Row> results, JobSettings settings,
-                                           OutputTarget target, ChunkedOutput.Run run, int number,
-                                           ChunkedOutput.ChunkRecord record) throws IOException {
+    private static boolean writeChunk(ExecutorService writes, ChunkedOutput output, Dataset<Row> results,
+                                      JobSettings settings, OutputTarget target, ChunkedOutput.Run run, int number,
+                                      ChunkedOutput.ChunkRecord record) throws IOException {
         Path staging = output.staging();
         try {
             List<OutputTables.Table> tables = OutputTables.written(settings);
-            for (OutputTables.Table table : tables) {
-                OutputTables.project(results, table, settings, run.runId()).write().format(target.format())
-                        .mode(SaveMode.ErrorIfExists).save(new Path(staging, table.suffix()).toString());
-            }
+            allAtOnce(writes, tables, table -> OutputTables.project(results, table, settings, run.runId()).write()
+                    .format(target.format()).mode(SaveMode.ErrorIfExists).save(new Path(staging, table.suffix()).toString()));
             return output.publish(number, staging, tables, run.runId(), record);
         } finally {
             output.delete(staging);
@@ -249,15 +267,39 @@ public final class InferenceJob {
     }
 
     /** Appends the chunk to the catalog's tables; the run's first chunk writes with the run's save mode. */
-    private static List<String> writeCatalog(Dataset<Row> results, JobSettings settings, OutputTarget target,
-                                             ChunkedOutput.Run run, boolean first) {
-        List<String> locations = new ArrayList<>();
-        for (OutputTables.Table table : OutputTables.written(settings)) {
-            OutputTables.project(results, table, settings, run.runId()).write().format(target.format())
-                    .mode(first ? OutputTables.saveMode(target.mode()) : SaveMode.Append).saveAsTable(target.location(table));
-            locations.add(target.location(table));
+    private static List<String> writeCatalog(ExecutorService writes, Dataset<Row> results, JobSettings settings,
+                                             OutputTarget target, ChunkedOutput.Run run, boolean first) throws IOException {
+        List<OutputTables.Table> tables = OutputTables.written(settings);
+        allAtOnce(writes, tables, table -> OutputTables.project(results, table, settings, run.runId()).write()
+                .format(target.format()).mode(first ? OutputTables.saveMode(target.mode()) : SaveMode.Append)
+                .saveAsTable(target.location(table)));
+        return tables.stream().map(target::location).toList();
+    }
+
+    /**
+     * Writes every table at once, one job each, and waits for all of them: their tasks share the
+     * slots, which one write after another would leave idle while the driver plans and commits
+     * each. Throws the first failure, once none is still writing.
+     */
+    private static void allAtOnce(ExecutorService writes, List<OutputTables.Table> tables,
+                                  Consumer<OutputTables.Table> write) throws IOException {
+        List<Future<?>> running = tables.stream().<Future<?>>map(t -> writes.submit(() -> write.accept(t))).toList();
+        RuntimeException failure = null;
+        for (Future<?> f : running) {
+            try {
+                f.get();
+            } catch (ExecutionException e) {
+                if (failure == null) {
+                    failure = e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while writing the chunk's tables");
+            }
         }
-        return locations;
+        if (failure != null) {
+            throw failure;
+        }
     }
 
     /** Rows of this run whose image_id another of its rows has too, counted over what was committed. */
