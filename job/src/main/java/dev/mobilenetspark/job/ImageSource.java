@@ -23,6 +23,7 @@ import scala.jdk.javaapi.CollectionConverters;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.monotonically_increasing_id;
 import static org.apache.spark.sql.functions.struct;
 
 /**
@@ -133,6 +134,26 @@ final class ImageSource {
             columns.add(struct(spec.keepColumns().stream().map(c -> col(c)).toArray(Column[]::new)).as(KEPT));
         }
         return table.select(columns.toArray(Column[]::new));
+    }
+
+    /**
+     * Any table's rows as {@link #COLUMNS}, all of its columns kept: the image is the bytes of
+     * binary {@code column}, or read from the path or URI of string {@code column}. Ids are
+     * made up: the rows keep the table's own.
+     */
+    static Dataset<Row> ofColumn(Dataset<Row> table, String column) {
+        DataType type = table.schema().apply(column).dataType();
+        boolean path = type instanceof StringType;
+        if (!path && !(type instanceof BinaryType)) {
+            throw new IllegalArgumentException("image column '" + column + "' is " + type.simpleString()
+                    + ", not binary (image bytes) or string (paths)");
+        }
+        return table.select(monotonically_increasing_id().cast(DataTypes.StringType).as("image_id"),
+                lit(column).as("source"),
+                path ? lit(null).cast(DataTypes.BinaryType).as("image") : table.col(column).as("image"),
+                path ? table.col(column).as("path") : lit(null).cast(DataTypes.StringType).as("path"),
+                lit(null).cast(DataTypes.LongType).as("length"),
+                struct(Arrays.stream(table.columns()).map(table::col).toArray(Column[]::new)).as(KEPT));
     }
 
     /**

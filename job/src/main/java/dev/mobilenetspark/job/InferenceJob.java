@@ -1,22 +1,16 @@
 package dev.mobilenetspark.job;
 
 import dev.mobilenetspark.model.MobileNetModel;
-import dev.mobilenetspark.model.file.ModelFile;
 
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaFutureAction;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
-import org.apache.spark.util.SerializableConfiguration;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.lang.management.ManagementFactory;
@@ -34,7 +28,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
-import java.util.stream.IntStream;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.sum;
@@ -86,17 +79,11 @@ public final class InferenceJob {
     public static JobSummary run(SparkSession spark, InputSpec input, OutputTarget target, JobSettings settings,
                                  MobileNetModel net, Plan plan, ChunkedOutput.Run run) throws IOException {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        ByteArrayOutputStream modelFile = new ByteArrayOutputStream();
-        ModelFile.write(net, modelFile);
-        Broadcast<byte[]> model = jsc.broadcast(modelFile.toByteArray());
-        Broadcast<SerializableConfiguration> hadoopConf =
-                jsc.broadcast(new SerializableConfiguration(jsc.hadoopConfiguration()));
-        JobMetrics metrics = JobMetrics.register(jsc.sc());
+        ShippedModel shipped = ShippedModel.ship(spark, net, settings);
+        JobMetrics metrics = shipped.metrics;
         // The executors load the model while the driver lists the input and plans the chunks,
         // instead of in the first chunk's tasks; a task on an executor still loading waits for it.
-        int slots = jsc.defaultParallelism();
-        JavaFutureAction<Void> warmUp = jsc.parallelize(IntStream.range(0, slots).boxed().toList(), slots)
-                .foreachPartitionAsync(ignored -> ExecutorModels.warmUp(settings, model, metrics.modelLoads));
+        JavaFutureAction<Void> warmUp = shipped.warmUp(jsc);
         ExecutorService tableWrites = Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, "mobilenet-table-writes");
             t.setDaemon(true);
@@ -141,9 +128,7 @@ public final class InferenceJob {
                     all = rows.count();
                     rows = OutputTables.withoutDone(spark, rows, settings, target, run.firstChunk());
                 }
-                StructType resultSchema = ResultRow.schema(rows.schema());
-                Dataset<Row> results = rows.mapPartitions(new PartitionInference(settings, model, hadoopConf, metrics,
-                        resultSchema), Encoders.row(resultSchema)).persist(StorageLevel.MEMORY_AND_DISK());
+                Dataset<Row> results = shipped.results(rows).persist(StorageLevel.MEMORY_AND_DISK());
                 try {
                     ChunkedOutput.ChunkRecord record = record(results, chunk.fingerprint());
                     if (all >= 0) {
@@ -199,8 +184,7 @@ public final class InferenceJob {
         } finally {
             warmUp.cancel(true);
             tableWrites.shutdownNow();
-            model.destroy();
-            hadoopConf.destroy();
+            shipped.close();
         }
     }
 
