@@ -95,7 +95,7 @@ class ShadedJarIT {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Xmx1g"); // spark-submit's default spark.driver.memory
-        command.addAll(List.of(JavaModuleOptions.defaultModuleOptionArray()));
+        command.addAll(List.of(JavaModuleOptions.defaultModuleOptions().split(" ")));
         command.addAll(List.of("-Dorg.bytedeco.javacpp.maxbytes=4g", "-Dorg.bytedeco.javacpp.maxphysicalbytes=8g"));
         command.addAll(List.of("-cp", String.join(File.pathSeparator, sparkClasspath()),
                 "org.apache.spark.deploy.SparkSubmit",

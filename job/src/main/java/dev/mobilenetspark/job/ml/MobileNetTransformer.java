@@ -286,7 +286,9 @@ public final class MobileNetTransformer extends Transformer implements MLWritabl
 
         @Override
         public void saveImpl(String path) {
-            DefaultParamsWriter.saveMetadata(stage, path, sparkSession());
+            // The SparkContext forms: Spark 3.5 has no other, Spark 4 keeps them.
+            DefaultParamsWriter.saveMetadata(stage, path, sparkSession().sparkContext(), scala.Option.empty(),
+                    scala.Option.empty());
             Path file = modelFile(path);
             try {
                 MobileNetModel net = stage.model(sparkSession());
@@ -303,7 +305,7 @@ public final class MobileNetTransformer extends Transformer implements MLWritabl
     private static final class Reader extends MLReader<MobileNetTransformer> {
         @Override
         public MobileNetTransformer load(String path) {
-            DefaultParamsReader.Metadata metadata = DefaultParamsReader.loadMetadata(path, sparkSession(),
+            DefaultParamsReader.Metadata metadata = DefaultParamsReader.loadMetadata(path, sparkSession().sparkContext(),
                     MobileNetTransformer.class.getName());
             MobileNetTransformer stage = new MobileNetTransformer(metadata.uid());
             metadata.getAndSetParams(stage, scala.Option.empty());
