@@ -25,7 +25,7 @@ import static org.apache.spark.sql.functions.input_file_name;
  * (image files, or Parquet files up to {@code chunkRows} rows; a Parquet file holding more is a
  * chunk by itself), so the same input always gives the same chunks, whatever the cluster. A
  * manifest's chunks are planned once per run by the executors ({@link ManifestPlan}). A
- * catalog table of images, and a manifest written into a catalog, are one chunk. The driver
+ * catalog table of images, a Delta table, and a manifest written into a catalog, are one chunk. The driver
  * holds the file names, never the images.
  */
 final class ChunkPlan {
@@ -102,7 +102,7 @@ final class ChunkPlan {
                     chunks.add(new Chunk(0, List.of(), -1));
                 }
             }
-            case "table" -> chunks.add(new Chunk(0, List.of(), -1));
+            case "table", "delta" -> chunks.add(new Chunk(0, List.of(), -1));
             default -> throw new IllegalArgumentException("unknown input format " + spec.format());
         }
         return new ChunkPlan(spec, chunks);

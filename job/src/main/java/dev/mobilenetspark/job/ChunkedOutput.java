@@ -16,6 +16,7 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
@@ -23,11 +24,13 @@ import java.util.TreeMap;
 import java.util.UUID;
 
 /**
- * An output directory written chunk by chunk. Each table has one partition directory per chunk
- * ({@code labels/chunk=7/}); a chunk is staged under {@code _staging-*}, published by renames
- * in a fixed order, and committed by its record {@code _chunks/7}, written last. A chunk whose
- * record exists is never redone; one without is replaced whole when it is run again, so a
- * half-published chunk of a killed driver does no harm. The run log {@code _run} names the run,
+ * An output directory written chunk by chunk. Parquet, ORC and JSON tables have one partition
+ * directory per chunk ({@code labels/chunk=7/}); a chunk is staged under {@code _staging-*},
+ * published by renames in a fixed order, and committed by its record {@code _chunks/7}, written
+ * last. Delta tables take each chunk as one idempotent commit per table ({@link TableCommit}),
+ * and then the record. A chunk whose record exists is never redone; one without is replaced
+ * whole (or its Delta commits skipped) when it is run again, so a half-published chunk of a
+ * killed driver does no harm. The run log {@code _run} names the run,
  * its model and its input, so that the same command continues an unfinished run. There is no
  * lock: two runs of one command on one output publish the same rows, and the record of
  * whichever commits first stands (it is renamed into place only if none is there yet).
@@ -80,11 +83,16 @@ public final class ChunkedOutput {
      * with the reason, a finished output under {@code errorifexists} and an unfinished one of
      * another model or input.
      */
-    Run begin(String modelId, String input) throws IOException {
+    Run begin(String modelId, String input, List<OutputTables.Table> written) throws IOException {
         Optional<Properties> log = runLog();
         if (target.mode().equals("overwrite")) {
-            for (String name : new String[] {RUN_LOG, CHUNKS, "labels", "embeddings", "errors"}) {
-                fs.delete(new Path(dir, name), true);
+            fs.delete(new Path(dir, RUN_LOG), true);
+            fs.delete(new Path(dir, CHUNKS), true);
+            for (OutputTables.Table table : OutputTables.Table.values()) {
+                // A Delta table the run writes is replaced by its first commit, a new version of it.
+                if (!target.isLakehouse() || !written.contains(table)) {
+                    fs.delete(new Path(dir, table.suffix()), true);
+                }
             }
             for (String leftovers : new String[] {"_staging-*", "_plan-*"}) {
                 FileStatus[] found = fs.globStatus(new Path(dir, leftovers));
@@ -158,7 +166,7 @@ public final class ChunkedOutput {
 
     /** Chunk {@code chunk}'s record, if it is committed: another run of the same command may have committed it. */
     Optional<ChunkRecord> record(int chunk) throws IOException {
-        Path file = new Path(new Path(dir, CHUNKS), Integer.toString(chunk));
+        Path file = recordFile(chunk);
         return records.exists(file) ? Optional.of(readRecord(file)) : Optional.empty();
     }
 
@@ -183,7 +191,7 @@ public final class ChunkedOutput {
      */
     boolean publish(int chunk, Path staged, Iterable<OutputTables.Table> tables, String runId, ChunkRecord record)
             throws IOException {
-        Path recordFile = new Path(new Path(dir, CHUNKS), Integer.toString(chunk));
+        Path recordFile = recordFile(chunk);
         if (fs.exists(recordFile)) {
             return false;
         }
@@ -206,13 +214,22 @@ public final class ChunkedOutput {
                 throw new IOException("cannot move " + source + " to " + destination);
             }
         }
+        return commit(chunk, runId, record);
+    }
+
+    /** Writes chunk {@code chunk}'s record, unless one is there; returns whether this wrote it. */
+    boolean commit(int chunk, String runId, ChunkRecord record) throws IOException {
         Properties p = new Properties();
         p.setProperty("run-id", runId);
         p.setProperty("files", record.files());
         p.setProperty("read", Long.toString(record.read()));
         p.setProperty("labelled", Long.toString(record.labelled()));
         record.failedByStage().forEach((stage, n) -> p.setProperty("failed." + stage, Long.toString(n)));
-        return write(recordFile, p, false);
+        return write(recordFile(chunk), p, false);
+    }
+
+    private Path recordFile(int chunk) {
+        return new Path(new Path(dir, CHUNKS), Integer.toString(chunk));
     }
 
     void delete(Path path) throws IOException {

@@ -68,7 +68,7 @@ public final class EndToEndBenchmark {
             resetPeakRss();
             InputSpec spec = new InputSpec(input.toString(), "parquet", "image", "id", "path", List.of(), false, null, 0);
             OutputTarget target = new OutputTarget(workDir.resolve("output").toString(), null, "parquet", "overwrite", false);
-            ChunkedOutput.Run run = InferenceJob.begin(target, model.contentHash(), spec,
+            ChunkedOutput.Run run = InferenceJob.begin(target, settings, spec,
                     spark.session().sparkContext().hadoopConfiguration());
             JobSummary summary = InferenceJob.run(spark.session(), spec, target, settings, model,
                     new InferenceJob.Plan(InferenceJob.DEFAULT_CHUNK_ROWS, new ErrorBudget(1.0, -1), Map.of()), run);

@@ -60,10 +60,11 @@ final class ImageSource {
     private static final List<String> READ_BATCH_KEYS = List.of(
             "spark.sql.parquet.columnarReaderBatchSize", "spark.sql.orc.columnarReaderBatchSize");
 
-    /** A catalog table's rows, read whole. */
+    /** A catalog table's rows, or a Delta table's by path, read whole. */
     static Dataset<Row> read(SparkSession spark, InputSpec spec) {
         limitReadBatches(spark);
-        return columns(spark.table(spec.input()), spec, spec.input());
+        return columns(spec.format().equals("delta") ? spark.read().format("delta").load(spec.input())
+                : spark.table(spec.input()), spec, spec.input());
     }
 
     /**

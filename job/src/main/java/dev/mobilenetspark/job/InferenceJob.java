@@ -30,6 +30,7 @@ import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.sum;
 
 /**
@@ -74,10 +75,11 @@ public final class InferenceJob {
      * Runs the job and writes its tables; throws {@link ErrorBudgetExceeded}, leaving the
      * committed chunks, when the failures go over the budget.
      *
-     * @param run from {@link #begin}: the run this command continues or starts
+     * @param decided from {@link #begin} for an output directory: the run this command continues or
+     *                starts; null for a catalog, whose tables say that once Spark runs
      */
     public static JobSummary run(SparkSession spark, InputSpec input, OutputTarget target, JobSettings settings,
-                                 MobileNetModel net, Plan plan, ChunkedOutput.Run run) throws IOException {
+                                 MobileNetModel net, Plan plan, ChunkedOutput.Run decided) throws IOException {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         ShippedModel shipped = ShippedModel.ship(spark, net, settings);
         JobMetrics metrics = shipped.metrics;
@@ -94,11 +96,17 @@ public final class InferenceJob {
         double startup = (System.currentTimeMillis() - jvmStart) / 1000.0;
         long start = System.nanoTime();
         try {
+            List<OutputTables.Table> tables = OutputTables.written(settings);
             ChunkedOutput output = target.isCatalog() ? null : ChunkedOutput.open(target, jsc.hadoopConfiguration());
+            CatalogRun catalog = target.isCatalog() ? new CatalogRun(spark, target, tables) : null;
+            ChunkedOutput.Run run = catalog == null ? decided : catalog.begin(settings.model().id(), input.identity());
             ChunkPlan chunks = ChunkPlan.of(spark, input, plan.chunkRows(), output, run.runId());
-            Map<Integer, ChunkedOutput.ChunkRecord> committed = output == null ? Map.of() : output.committed();
+            Map<Integer, ChunkedOutput.ChunkRecord> committed = output != null ? output.committed() : catalog.committed(run.runId());
             Properties log = runLog(spark, input, settings, plan, run, chunks);
-            writeLog(output, log);
+            Log runLog = catalog == null ? () -> output.writeRunLog(log) : () -> catalog.writeRunLog(log);
+            if (catalog == null) {
+                runLog.write();
+            }
             Totals before = new Totals();
             Totals now = new Totals();
             List<String> written = new ArrayList<>();
@@ -144,15 +152,20 @@ public final class InferenceJob {
                                 .select("image_id", "stage", "error").limit(QUOTED_ERRORS).collectAsList());
                         log.setProperty("state", "failed");
                         log.setProperty("reason", e.getMessage());
-                        writeLog(output, log);
+                        if (catalog == null || now.chunks > 0 || run.resumed()) {
+                            runLog.write();
+                        }
                         throw e;
                     }
                     long writeStart = System.nanoTime();
                     boolean ours = true;
                     if (output == null) {
-                        written = writeCatalog(tableWrites, results, settings, target, run, now.chunks == 0);
+                        if (now.chunks == 0 && !run.resumed()) {
+                            catalog.start(rows(results, tables, settings, run.runId(), number), log);
+                        }
+                        written = writeCatalog(tableWrites, spark, results, settings, target, run, number, record);
                     } else {
-                        ours = writeChunk(tableWrites, output, results, settings, target, run, number, record);
+                        ours = writeChunk(tableWrites, spark, output, results, settings, target, run, number, record);
                     }
                     writeSeconds += (System.nanoTime() - writeStart) / 1e9;
                     (ours ? now : before).add(record);
@@ -169,7 +182,9 @@ public final class InferenceJob {
             log.setProperty("read", Long.toString(before.read + now.read));
             log.setProperty("labelled", Long.toString(before.labelled + now.labelled));
             log.setProperty("failed", Long.toString(before.failed() + now.failed()));
-            writeLog(output, log);
+            if (catalog == null || now.chunks > 0 || run.resumed()) {
+                runLog.write();
+            }
             if (output != null) {
                 output.delete(ManifestPlan.directory(output.directory(), run.runId()));
                 written = OutputTables.written(settings).stream().map(t -> target.location(t)).toList();
@@ -189,16 +204,22 @@ public final class InferenceJob {
     }
 
     /**
-     * What the command does with its output, decided before Spark starts: for an output
-     * directory, continue its unfinished run or start one ({@link ChunkedOutput#begin}); into a
-     * catalog, always a new run.
+     * What the command does with an output directory, decided before Spark starts: continue its
+     * unfinished run or start one ({@link ChunkedOutput#begin}). Null for a catalog, whose
+     * tables are read once Spark runs ({@link CatalogRun#begin}).
      */
-    public static ChunkedOutput.Run begin(OutputTarget target, String modelId, InputSpec input,
+    public static ChunkedOutput.Run begin(OutputTarget target, JobSettings settings, InputSpec input,
                                           org.apache.hadoop.conf.Configuration conf) throws IOException {
         if (target.isCatalog()) {
-            return new ChunkedOutput.Run(java.util.UUID.randomUUID().toString(), 0, false);
+            return null;
         }
-        return ChunkedOutput.open(target, conf).begin(modelId, input.identity());
+        return ChunkedOutput.open(target, conf).begin(settings.model().id(), input.identity(), OutputTables.written(settings));
+    }
+
+    /** Writes the run log where the run keeps it. */
+    @FunctionalInterface
+    private interface Log {
+        void write() throws IOException;
     }
 
     /** Rows read, labelled and failed by stage, over committed chunks. */
@@ -235,13 +256,41 @@ public final class InferenceJob {
         return new ChunkedOutput.ChunkRecord(files, read, read - failures, failed);
     }
 
-    /** Stages the chunk's tables, then publishes and commits them; false if another run committed it first. */
-    private static boolean writeChunk(ExecutorService writes, ChunkedOutput output, Dataset<Row> results,
-                                      JobSettings settings, OutputTarget target, ChunkedOutput.Run run, int number,
-                                      ChunkedOutput.ChunkRecord record) throws IOException {
+    /** Each table's rows of the chunk, with the chunk's number where the table keeps it as a column. */
+    private static Map<OutputTables.Table, Dataset<Row>> rows(Dataset<Row> results, List<OutputTables.Table> tables,
+                                                              JobSettings settings, String runId, int chunk) {
+        Map<OutputTables.Table, Dataset<Row>> rows = new java.util.EnumMap<>(OutputTables.Table.class);
+        for (OutputTables.Table table : tables) {
+            rows.put(table, OutputTables.project(results, table, settings, runId).withColumn("chunk", lit(chunk)));
+        }
+        return rows;
+    }
+
+    /**
+     * Writes the chunk's tables into the output directory and commits the chunk: Parquet, ORC and
+     * JSON staged, then published by renames; Delta as one idempotent commit per table. False if
+     * another run of the same command committed it first.
+     */
+    private static boolean writeChunk(ExecutorService writes, SparkSession spark, ChunkedOutput output,
+                                      Dataset<Row> results, JobSettings settings, OutputTarget target,
+                                      ChunkedOutput.Run run, int number, ChunkedOutput.ChunkRecord record)
+            throws IOException {
+        List<OutputTables.Table> tables = OutputTables.written(settings);
+        if (target.isLakehouse()) {
+            if (output.record(number).isPresent()) {
+                return false;
+            }
+            // A run's first chunk replaces what --mode overwrite starts over from.
+            SaveMode mode = number == run.firstChunk() && !run.resumed() && target.mode().equals("overwrite")
+                    ? SaveMode.Overwrite : SaveMode.Append;
+            Map<OutputTables.Table, Dataset<Row>> rows = rows(results, tables, settings, run.runId(), number);
+            Map<String, String> metadata = CatalogRun.metadata(record);
+            allAtOnce(writes, tables, table -> TableCommit.write(spark, rows.get(table), target.format(),
+                    target.location(table), false, mode, run.runId(), number, metadata));
+            return output.commit(number, run.runId(), record);
+        }
         Path staging = output.staging();
         try {
-            List<OutputTables.Table> tables = OutputTables.written(settings);
             allAtOnce(writes, tables, table -> OutputTables.project(results, table, settings, run.runId()).write()
                     .format(target.format()).mode(SaveMode.ErrorIfExists).save(new Path(staging, table.suffix()).toString()));
             return output.publish(number, staging, tables, run.runId(), record);
@@ -250,13 +299,26 @@ public final class InferenceJob {
         }
     }
 
-    /** Appends the chunk to the catalog's tables; the run's first chunk writes with the run's save mode. */
-    private static List<String> writeCatalog(ExecutorService writes, Dataset<Row> results, JobSettings settings,
-                                             OutputTarget target, ChunkedOutput.Run run, boolean first) throws IOException {
+    /**
+     * Appends the chunk to the catalog's tables: Delta and Iceberg tables, which the run made
+     * ready ({@link CatalogRun#start}), as one idempotent commit each that carries the chunk's
+     * record; others with saveAsTable, the run's first chunk with the run's save mode.
+     */
+    private static List<String> writeCatalog(ExecutorService writes, SparkSession spark, Dataset<Row> results,
+                                             JobSettings settings, OutputTarget target, ChunkedOutput.Run run,
+                                             int number, ChunkedOutput.ChunkRecord record) throws IOException {
         List<OutputTables.Table> tables = OutputTables.written(settings);
-        allAtOnce(writes, tables, table -> OutputTables.project(results, table, settings, run.runId()).write()
-                .format(target.format()).mode(first ? OutputTables.saveMode(target.mode()) : SaveMode.Append)
-                .saveAsTable(target.location(table)));
+        if (target.isLakehouse()) {
+            Map<OutputTables.Table, Dataset<Row>> rows = rows(results, tables, settings, run.runId(), number);
+            Map<String, String> metadata = CatalogRun.metadata(record);
+            allAtOnce(writes, tables, table -> TableCommit.write(spark, rows.get(table), target.format(),
+                    target.location(table), true, SaveMode.Append, run.runId(), number, metadata));
+        } else {
+            boolean first = number == run.firstChunk();
+            allAtOnce(writes, tables, table -> OutputTables.project(results, table, settings, run.runId()).write()
+                    .format(target.format()).mode(first ? OutputTables.saveMode(target.mode()) : SaveMode.Append)
+                    .saveAsTable(target.location(table)));
+        }
         return tables.stream().map(target::location).toList();
     }
 
@@ -349,9 +411,4 @@ public final class InferenceJob {
                 : URI_USER_INFO.matcher(value).replaceAll("*********(redacted)@");
     }
 
-    private static void writeLog(ChunkedOutput output, Properties log) throws IOException {
-        if (output != null) {
-            output.writeRunLog(log);
-        }
-    }
 }

@@ -9,11 +9,11 @@ import java.io.IOException;
 import java.util.List;
 
 /**
- * What to read: a path or glob of image files or Parquet files, or a catalog table, each row
- * holding an image; or a manifest, whose rows name image files (any Hadoop file system) that
+ * What to read: a path or glob of image files or Parquet files, a Delta table by path, or a
+ * catalog table (Iceberg and Delta tables among them), each row holding an image; or a manifest, whose rows name image files (any Hadoop file system) that
  * executors read.
  *
- * @param format      images, parquet, table, manifest (Parquet or CSV files of paths) or
+ * @param format      images, parquet, delta, table, manifest (Parquet or CSV files of paths) or
  *                    manifest-table (a catalog table of paths); resolved: never "auto"
  * @param pathColumn  the column of a manifest that holds each image's path or URI
  * @param keepColumns input columns copied into the labels and errors tables
@@ -22,7 +22,8 @@ import java.util.List;
 public record InputSpec(String input, String format, String imageColumn, String idColumn, String pathColumn,
                         List<String> keepColumns, boolean recursive, String pathGlobFilter, int partitions) {
 
-    static final List<String> FORMATS = List.of("auto", "images", "parquet", "table", "manifest", "manifest-table");
+    static final List<String> FORMATS = List.of("auto", "images", "parquet", "delta", "table", "manifest",
+            "manifest-table");
 
     /** Column names of the output tables, which a kept input column may not take. */
     private static final List<String> OUTPUT_COLUMNS = List.of("image_id", "source", "label_index", "label", "score",
@@ -58,8 +59,9 @@ public record InputSpec(String input, String format, String imageColumn, String 
     }
 
     /**
-     * Checks that the input exists and resolves {@code auto}: Parquet when the path is a
-     * Parquet file or a directory holding Parquet files, image files otherwise. Runs on the
+     * Checks that the input exists and resolves {@code auto}: Delta when the path is a Delta
+     * table (its Parquet files include removed ones), Parquet when it is a Parquet file or a
+     * directory holding Parquet files, image files otherwise. Runs on the
      * driver before Spark starts, so a wrong path is reported at once.
      */
     public static String resolveFormat(String input, String format, Configuration conf) throws IOException {
@@ -78,6 +80,9 @@ public record InputSpec(String input, String format, String imageColumn, String 
         }
         if (!format.equals("auto")) {
             return format;
+        }
+        if (matches.length == 1 && fs.exists(new Path(matches[0].getPath(), "_delta_log"))) {
+            return "delta";
         }
         for (FileStatus match : matches) {
             if (isParquet(match.getPath())) {

@@ -93,7 +93,9 @@ public final class OutputTables {
     static Dataset<Row> read(SparkSession spark, OutputTarget target, Table table, String columns) {
         String location = target.location(table);
         StructType schema = StructType.fromDDL(columns);
+        // Delta keeps its schema in its log and refuses one given at read time.
         Dataset<Row> all = target.isCatalog() ? spark.table(location)
+                : target.isLakehouse() ? spark.read().format(target.format()).load(location)
                 : spark.read().format(target.format()).schema(schema).load(location);
         return all.select(java.util.Arrays.stream(schema.fieldNames()).map(name -> col(name)).toArray(Column[]::new));
     }

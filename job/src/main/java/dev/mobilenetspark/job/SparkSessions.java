@@ -10,6 +10,8 @@ import org.apache.spark.sql.SparkSession;
  */
 public final class SparkSessions {
 
+    private static final String DELTA_SNAPSHOT_PARTITIONS = "spark.databricks.delta.snapshotPartitions";
+
     private SparkSessions() {
     }
 
@@ -17,14 +19,33 @@ public final class SparkSessions {
     public record Handle(SparkSession session, boolean created) { }
 
     public static Handle getOrCreate() {
+        return getOrCreate("parquet");
+    }
+
+    /**
+     * The session for tables in {@code format}: an embedded one for Delta gets Delta's SQL
+     * extension and catalog, unless the settings name others.
+     */
+    public static Handle getOrCreate(String format) {
         if (SparkSession.getActiveSession().isDefined() || SparkSession.getDefaultSession().isDefined()) {
             return new Handle(SparkSession.builder().getOrCreate(), false);
         }
+        SparkConf conf = new SparkConf(true);
         SparkSession.Builder builder = SparkSession.builder().appName("mobilenet-spark");
-        if (!new SparkConf(true).contains("spark.master")) {
+        if (!conf.contains("spark.master")) {
             builder = builder.master("local[*]")
                     .config("spark.ui.enabled", false)
                     .config("spark.ui.showConsoleProgress", true);
+            if (format.equals("delta") && !conf.contains("spark.sql.extensions")
+                    && !conf.contains("spark.sql.catalog.spark_catalog")) {
+                builder = builder.config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
+                        .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog");
+            }
+            if (format.equals("delta") && !conf.contains(DELTA_SNAPSHOT_PARTITIONS)) {
+                // Delta rebuilds a table's state in 50 tasks after each commit and read, sized for
+                // clusters: on one machine those tasks took longer than the chunk's own writes.
+                builder = builder.config(DELTA_SNAPSHOT_PARTITIONS, Runtime.getRuntime().availableProcessors());
+            }
         }
         return new Handle(builder.getOrCreate(), true);
     }

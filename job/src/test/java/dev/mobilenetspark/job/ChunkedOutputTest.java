@@ -22,7 +22,7 @@ class ChunkedOutputTest {
     @Test
     void runLogsReplacedByTwoRunsAtOnceStayReadable(@TempDir Path dir) throws Exception {
         OutputTarget target = new OutputTarget(dir.resolve("out").toUri().toString(), null, "json", "errorifexists", false);
-        ChunkedOutput.Run run = ChunkedOutput.open(target, new Configuration()).begin("model", "input");
+        ChunkedOutput.Run run = ChunkedOutput.open(target, new Configuration()).begin("model", "input", java.util.List.of());
         ExecutorService runs = Executors.newFixedThreadPool(2);
         try {
             List<Future<Void>> writers = new ArrayList<>();

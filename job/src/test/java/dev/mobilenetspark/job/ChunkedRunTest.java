@@ -28,17 +28,8 @@ class ChunkedRunTest extends SparkTestBase {
     private static final List<String> SMALL_MODEL = List.of("--alpha", "0.25", "--resolution", "64", "--classes", "10",
             "--batch-size", "4");
 
-    /** {@code count} photos in two subdirectories, named in the order the chunks take them. */
     private static Path photos(String name, int count) throws IOException {
-        Path root = dir.resolve(name);
-        List<Path> photos = SamplePhotos.list();
-        for (int i = 0; i < count; i++) {
-            Path file = root.resolve(i % 2 == 0 ? "even" : "odd")
-                    .resolve(String.format("img-%03d%s", i, photos.get(i % photos.size()).toString().replaceAll(".*(\\.\\w+)$", "$1")));
-            Files.createDirectories(file.getParent());
-            Files.copy(photos.get(i % photos.size()), file);
-        }
-        return root;
+        return SamplePhotos.copies(dir.resolve(name), count);
     }
 
     private static List<String> args(Path input, Path output, String... more) {

@@ -6,8 +6,13 @@ import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,13 +32,28 @@ public abstract class SparkTestBase {
     @TempDir
     protected static Path dir;
 
+    /**
+     * Settings a test class adds to its session, {@code key=value} each; {@code ${dir}} stands
+     * for the class's temporary directory.
+     */
+    @Retention(RetentionPolicy.RUNTIME)
+    @Target(ElementType.TYPE)
+    protected @interface SessionSettings {
+        String[] value();
+    }
+
     @BeforeAll
-    static void startSpark() {
-        spark = SparkSession.builder().master("local[2]").appName("mobilenet-spark tests")
+    static void startSpark(TestInfo test) {
+        SparkSession.Builder builder = SparkSession.builder().master("local[2]").appName("mobilenet-spark tests")
                 .config("spark.ui.enabled", false)
                 .config("spark.sql.shuffle.partitions", 4)
-                .config("spark.sql.warehouse.dir", dir.resolve("warehouse").toString())
-                .getOrCreate();
+                .config("spark.sql.warehouse.dir", dir.resolve("warehouse").toString());
+        SessionSettings settings = test.getTestClass().orElseThrow().getAnnotation(SessionSettings.class);
+        for (String setting : settings == null ? new String[0] : settings.value()) {
+            int eq = setting.indexOf('=');
+            builder = builder.config(setting.substring(0, eq), setting.substring(eq + 1).replace("${dir}", dir.toString()));
+        }
+        spark = builder.getOrCreate();
     }
 
     @AfterAll

@@ -6,7 +6,6 @@ import dev.mobilenetspark.job.InferenceJob;
 import dev.mobilenetspark.job.InputSpec;
 import dev.mobilenetspark.job.JobSettings;
 import dev.mobilenetspark.job.JobSummary;
-import dev.mobilenetspark.job.OutputTables;
 import dev.mobilenetspark.job.OutputTarget;
 import dev.mobilenetspark.job.SparkSessions;
 import dev.mobilenetspark.model.Labels;
@@ -37,14 +36,14 @@ public final class InferCommand implements Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--input", required = true, paramLabel = "PATH",
-            description = "A path or glob of image files or Parquet files; a table name with --input-format table or"
-                    + " manifest-table; Parquet or CSV files of image paths with --input-format manifest.")
+            description = "A path or glob of image files or Parquet files, or a Delta table's path; a table name with"
+                    + " --input-format table or manifest-table; Parquet or CSV files of image paths with --input-format manifest.")
     String input;
 
     @Option(names = "--input-format", defaultValue = "auto",
-            description = "auto, images, parquet, table, manifest or manifest-table (default: ${DEFAULT-VALUE}: Parquet"
-                    + " when the path holds Parquet files, else images). A manifest's rows name image files (--path-column)"
-                    + " that the executors read; nothing is listed on the driver.")
+            description = "auto, images, parquet, delta, table, manifest or manifest-table (default: ${DEFAULT-VALUE}:"
+                    + " Delta when the path is a Delta table, Parquet when it holds Parquet files, else images). A manifest's"
+                    + " rows name image files (--path-column) that the executors read; nothing is listed on the driver.")
     String inputFormat;
 
     @Option(names = "--path-column", defaultValue = "path",
@@ -90,7 +89,8 @@ public final class InferCommand implements Callable<Integer> {
     @Option(names = "--output-table-prefix", paramLabel = "DB.NAME", description = "Write the tables NAME_labels, ... with saveAsTable.")
     String outputTablePrefix;
 
-    @Option(names = "--format", defaultValue = "parquet", description = "parquet, orc or json (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--format", defaultValue = "parquet",
+            description = "parquet, orc, json, delta (a directory or a catalog) or iceberg (a catalog) (default: ${DEFAULT-VALUE}).")
     String format;
 
     @Option(names = "--mode", defaultValue = "errorifexists",
@@ -158,18 +158,10 @@ public final class InferCommand implements Callable<Integer> {
                 keepColumns == null ? List.of() : keepColumns, recursive, pathGlobFilter, partitions);
         MobileNetModel net = loadModel();
         JobSettings settings = JobSettings.of(net, embeddings, topK, batchSize, nativeThreads, maxFileBytes);
-        ChunkedOutput.Run run = InferenceJob.begin(target, net.contentHash(), inputSpec, hadoop);
+        ChunkedOutput.Run run = InferenceJob.begin(target, settings, inputSpec, hadoop);
 
-        SparkSessions.Handle spark = SparkSessions.getOrCreate();
+        SparkSessions.Handle spark = SparkSessions.getOrCreate(target.format());
         try {
-            if (target.isCatalog() && mode.equals("errorifexists")) {
-                for (OutputTables.Table table : OutputTables.written(settings)) {
-                    if (spark.session().catalog().tableExists(target.location(table))) {
-                        throw new IllegalArgumentException("table " + target.location(table) + " already exists;"
-                                + " choose another --output-table-prefix or --mode overwrite or append");
-                    }
-                }
-            }
             summary = InferenceJob.run(spark.session(), inputSpec, target, settings, net,
                     new InferenceJob.Plan(chunkRows, budget, options()), run);
             System.out.print(summary.format());

@@ -58,10 +58,10 @@ class InferArgumentsTest {
         refused("--max-error-fraction must be between 0 and 1, got 1.5",
                 "infer", "--input", photos, "--output", out, "--max-error-fraction", "1.5");
         refused("give exactly one of --output DIR and --output-table-prefix DB.NAME", "infer", "--input", photos);
-        refused("unknown format 'csv': expected one of parquet, orc, json",
+        refused("unknown format 'csv': expected one of parquet, orc, json, delta, iceberg",
                 "infer", "--input", photos, "--output", out, "--format", "csv");
         refused("--batch-size must be at least 1, got 0", "infer", "--input", photos, "--output", out, "--batch-size", "0");
-        refused("unknown input format 'tiff': expected one of auto, images, parquet, table, manifest, manifest-table",
+        refused("unknown input format 'tiff': expected one of auto, images, parquet, delta, table, manifest, manifest-table",
                 "infer", "--input", photos, "--output", out, "--input-format", "tiff");
         refused("input /no/manifest.csv does not exist",
                 "infer", "--input", "/no/manifest.csv", "--input-format", "manifest", "--output", out);
