@@ -4,7 +4,6 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.catalyst.analysis.TableAlreadyExistsException;
 
 import java.util.List;
 import java.util.Map;
@@ -85,7 +84,10 @@ final class CatalogRun {
                 } else {
                     try {
                         empty.writeTo(location).create();
-                    } catch (TableAlreadyExistsException e) {
+                    } catch (RuntimeException e) {
+                        throw e;
+                    } catch (Exception e) {
+                        // TableAlreadyExistsException, which Spark 4 declares and Spark 3.5 does not.
                         throw new IllegalArgumentException("table " + location + " was created by someone else during the run", e);
                     }
                 }

@@ -6,7 +6,6 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.catalyst.analysis.NoSuchTableException;
 
 import java.util.Map;
 import java.util.TreeMap;
@@ -77,7 +76,10 @@ final class TableCommit {
                 }
                 try {
                     writer.append();
-                } catch (NoSuchTableException e) {
+                } catch (RuntimeException e) {
+                    throw e;
+                } catch (Exception e) {
+                    // NoSuchTableException, which Spark 4 declares and Spark 3.5 does not.
                     throw new IllegalStateException("table " + location + " was dropped during the run", e);
                 }
             }
