@@ -7,6 +7,8 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 import java.io.PrintWriter;
+import java.net.URI;
+import java.nio.file.AccessDeniedException;
 
 /**
  * The command-line entry point ({@code bin/mobilenet-spark SUBCOMMAND}). Results go to stdout,
@@ -52,6 +54,10 @@ public final class MobileNetCli implements Runnable {
                 err.println("mobilenet-spark: " + e.getMessage());
                 return BAD_ARGUMENT;
             }
+            if (e instanceof AccessDeniedException denied) {
+                err.println("mobilenet-spark: " + denied(denied));
+                return BAD_ARGUMENT;
+            }
             if (e instanceof ErrorBudgetExceeded) {
                 err.println("mobilenet-spark: " + e.getMessage());
                 return TOO_MANY_ERRORS;
@@ -78,6 +84,18 @@ public final class MobileNetCli implements Runnable {
         infer.setDefaultValueProvider(defaults);
         ((InferCommand) infer.getCommand()).defaults = defaults;
         return cli;
+    }
+
+    /** What to check when a file system refused the credentials or permissions it was given. */
+    static String denied(AccessDeniedException e) {
+        String file = e.getFile() == null ? "the input or output" : e.getFile();
+        URI uri = URI.create(file.replace(" ", "%20"));
+        String check = "s3a".equals(uri.getScheme())
+                ? "the credentials (spark.hadoop.fs.s3a.access.key and spark.hadoop.fs.s3a.secret.key, or per bucket"
+                        + " spark.hadoop.fs.s3a.bucket." + uri.getHost() + ".*)"
+                : "the credentials and permissions of its file system";
+        String reason = e.getMessage() == null ? "" : e.getMessage().lines().findFirst().orElse("");
+        return "access to " + file + " was denied; check " + check + ": " + reason;
     }
 
     @Override
