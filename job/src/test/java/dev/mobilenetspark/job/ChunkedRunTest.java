@@ -25,9 +25,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ChunkedRunTest extends SparkTestBase {
 
-    private static final List<String> SMALL_MODEL = List.of("--alpha", "0.25", "--resolution", "64", "--classes", "10",
-            "--batch-size", "4");
-
     private static Path photos(String name, int count) throws IOException {
         return SamplePhotos.copies(dir.resolve(name), count);
     }

@@ -26,15 +26,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
         "spark.hadoop.javax.jdo.option.ConnectionURL=jdbc:derby:;databaseName=${dir}/metastore_db;create=true"})
 class HiveCatalogJobTest extends SparkTestBase {
 
-    private static final List<String> SMALL_MODEL = List.of("--alpha", "0.25", "--resolution", "64", "--classes", "10",
-            "--batch-size", "4");
-
-    private static String[] args(String... more) {
-        List<String> args = new ArrayList<>(List.of("infer"));
-        args.addAll(SMALL_MODEL);
-        args.addAll(List.of(more));
-        return args.toArray(String[]::new);
-    }
 
     private static long rows(String table) {
         return spark.newSession().table(table).count();
@@ -43,7 +34,7 @@ class HiveCatalogJobTest extends SparkTestBase {
     @Test
     void parquetTablesLiveInTheMetastoreAndAreReplacedAndAppendedTo() {
         String photos = "../data-samples/photos.parquet";
-        infer(args("--input", photos, "--output-table-prefix", "default.photos"));
+        infer(smallInfer("--input", photos, "--output-table-prefix", "default.photos"));
         SparkSession other = spark.newSession();
         assertEquals("hive", other.conf().get("spark.sql.catalogImplementation"));
         assertTrue(other.sql("SHOW TABLES IN default").collectAsList().stream().map(r -> r.getString(1)).toList()
@@ -54,13 +45,13 @@ class HiveCatalogJobTest extends SparkTestBase {
         assertTrue(Files.isDirectory(dir.resolve("metastore_db")), "Derby holds the metastore");
         assertEquals(7, rows("default.photos_labels"));
 
-        CliRun again = CliRun.of(args("--input", photos, "--output-table-prefix", "default.photos"));
+        CliRun again = CliRun.of(smallInfer("--input", photos, "--output-table-prefix", "default.photos"));
         assertEquals(MobileNetCli.BAD_ARGUMENT, again.exit());
         assertTrue(again.err().contains("table default.photos_labels already exists"), again.err());
 
-        infer(args("--input", photos, "--output-table-prefix", "default.photos", "--mode", "append"));
+        infer(smallInfer("--input", photos, "--output-table-prefix", "default.photos", "--mode", "append"));
         assertEquals(14, rows("default.photos_labels"));
-        infer(args("--input", photos, "--output-table-prefix", "default.photos", "--mode", "overwrite"));
+        infer(smallInfer("--input", photos, "--output-table-prefix", "default.photos", "--mode", "overwrite"));
         assertEquals(7, rows("default.photos_labels"));
     }
 
@@ -71,7 +62,7 @@ class HiveCatalogJobTest extends SparkTestBase {
         Path good = dir.resolve("good.jpg");
         Files.copy(broken, good);
         Files.writeString(broken, "not an image", StandardCharsets.UTF_8);
-        List<String> command = List.of(args("--input", input.toString(), "--recursive",
+        List<String> command = List.of(smallInfer("--input", input.toString(), "--recursive",
                 "--output-table-prefix", "default.stopped", "--chunk-rows", "4", "--max-errors", "0"));
         CliRun stopped = CliRun.of(command.toArray(String[]::new));
         assertEquals(MobileNetCli.TOO_MANY_ERRORS, stopped.exit(), stopped.err());

@@ -37,15 +37,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class LakehouseJobTest extends SparkTestBase {
 
     private static final String PHOTOS = "../data-samples/photos.parquet";
-    private static final List<String> SMALL_MODEL = List.of("--alpha", "0.25", "--resolution", "64", "--classes", "10",
-            "--batch-size", "4");
-
-    private static String[] args(String... more) {
-        List<String> args = new ArrayList<>(List.of("infer"));
-        args.addAll(SMALL_MODEL);
-        args.addAll(List.of(more));
-        return args.toArray(String[]::new);
-    }
 
     /** A session of its own (its own catalog cache and settings view) over the same cluster. */
     private static SparkSession another() {
@@ -83,7 +74,7 @@ class LakehouseJobTest extends SparkTestBase {
     @Test
     void deltaByPathIsWrittenByDeltasWriterReplacedAndAppendedTo() throws IOException {
         Path out = dir.resolve("delta-out");
-        JobSummary first = infer(args("--input", PHOTOS, "--output", out.toString(), "--format", "delta"));
+        JobSummary first = infer(smallInfer("--input", PHOTOS, "--output", out.toString(), "--format", "delta"));
         assertCounts(7, 7, 0, first);
         for (String table : List.of("labels", "embeddings", "errors")) {
             assertTrue(Files.isDirectory(out.resolve(table).resolve("_delta_log")), table + " is a Delta table");
@@ -95,14 +86,14 @@ class LakehouseJobTest extends SparkTestBase {
         assertEquals(List.of(first.chunks().runId()), delta(another(), out.resolve("embeddings")).select("run_id")
                 .distinct().collectAsList().stream().map(r -> r.getString(0)).toList());
 
-        JobSummary appended = infer(args("--input", PHOTOS, "--output", out.toString(), "--format", "delta", "--mode", "append"));
+        JobSummary appended = infer(smallInfer("--input", PHOTOS, "--output", out.toString(), "--format", "delta", "--mode", "append"));
         assertEquals(14, delta(another(), out.resolve("labels")).count());
         assertEquals(2, delta(another(), out.resolve("labels")).select("run_id").distinct().count());
         assertEquals(List.of(1), delta(another(), out.resolve("labels")).where(col("run_id").equalTo(appended.chunks().runId()))
                 .select("chunk").distinct().collectAsList().stream().map(r -> r.getInt(0)).toList(),
                 "an appending run numbers its chunks after the committed ones");
 
-        infer(args("--input", PHOTOS, "--output", out.toString(), "--format", "delta", "--mode", "overwrite", "--no-embeddings"));
+        infer(smallInfer("--input", PHOTOS, "--output", out.toString(), "--format", "delta", "--mode", "overwrite", "--no-embeddings"));
         assertEquals(7, delta(another(), out.resolve("labels")).count(), "overwritten, as a new version");
         assertEquals(14, another().read().format("delta").option("versionAsOf", 1).load(out.resolve("labels").toString())
                 .count(), "the appended version is still there to travel back to");
@@ -117,7 +108,7 @@ class LakehouseJobTest extends SparkTestBase {
         Path good = dir.resolve("good.jpg");
         Files.copy(broken, good);
         Files.writeString(broken, "not an image", StandardCharsets.UTF_8);
-        List<String> command = List.of(args("--input", input.toString(), "--recursive", "--output", out.toString(),
+        List<String> command = List.of(smallInfer("--input", input.toString(), "--recursive", "--output", out.toString(),
                 "--format", "delta", "--chunk-rows", "4", "--max-errors", "0"));
 
         CliRun stopped = CliRun.of(command.toArray(String[]::new));
@@ -149,7 +140,7 @@ class LakehouseJobTest extends SparkTestBase {
         Path good = dir.resolve(format + "-good.jpg");
         Files.copy(broken, good);
         Files.writeString(broken, "not an image", StandardCharsets.UTF_8);
-        List<String> command = List.of(args("--input", input.toString(), "--recursive", "--output-table-prefix", prefix,
+        List<String> command = List.of(smallInfer("--input", input.toString(), "--recursive", "--output-table-prefix", prefix,
                 "--format", format, "--chunk-rows", "4", "--max-errors", "0"));
 
         CliRun stopped = CliRun.of(command.toArray(String[]::new));
@@ -179,9 +170,9 @@ class LakehouseJobTest extends SparkTestBase {
     void deltaInTheCatalogResumesAndIsReplacedAndAppendedTo() throws IOException {
         resumeInCatalog("default.delta_photos", "delta");
         assertEquals("delta", spark.sql("DESCRIBE DETAIL default.delta_photos_labels").first().getAs("format"));
-        infer(args("--input", PHOTOS, "--output-table-prefix", "default.delta_photos", "--format", "delta", "--mode", "append"));
+        infer(smallInfer("--input", PHOTOS, "--output-table-prefix", "default.delta_photos", "--format", "delta", "--mode", "append"));
         assertEquals(19, another().table("default.delta_photos_labels").count());
-        infer(args("--input", PHOTOS, "--output-table-prefix", "default.delta_photos", "--format", "delta", "--mode", "overwrite"));
+        infer(smallInfer("--input", PHOTOS, "--output-table-prefix", "default.delta_photos", "--format", "delta", "--mode", "overwrite"));
         assertEquals(7, another().table("default.delta_photos_labels").count());
     }
 
@@ -193,9 +184,9 @@ class LakehouseJobTest extends SparkTestBase {
                 .select(col("summary").getItem("mobilenet.chunk")).collectAsList();
         assertEquals(List.of("0", "1", "2"), chunks.stream().map(r -> r.getString(0)).sorted().toList(),
                 "one snapshot per chunk, each naming its run and chunk");
-        infer(args("--input", PHOTOS, "--output-table-prefix", "lake.db.photos", "--format", "iceberg", "--mode", "append"));
+        infer(smallInfer("--input", PHOTOS, "--output-table-prefix", "lake.db.photos", "--format", "iceberg", "--mode", "append"));
         assertEquals(19, another().table("lake.db.photos_labels").count());
-        infer(args("--input", PHOTOS, "--output-table-prefix", "lake.db.photos", "--format", "iceberg", "--mode", "overwrite"));
+        infer(smallInfer("--input", PHOTOS, "--output-table-prefix", "lake.db.photos", "--format", "iceberg", "--mode", "overwrite"));
         assertEquals(7, another().table("lake.db.photos_labels").count());
     }
 
@@ -206,8 +197,8 @@ class LakehouseJobTest extends SparkTestBase {
         photos.write().format("delta").save(deltaPhotos.toString());
         photos.writeTo("lake.db.input_photos").createOrReplace();
 
-        JobSummary fromDelta = infer(args("--input", deltaPhotos.toString(), "--output", dir.resolve("from-delta").toString()));
-        JobSummary fromIceberg = infer(args("--input", "lake.db.input_photos", "--input-format", "table",
+        JobSummary fromDelta = infer(smallInfer("--input", deltaPhotos.toString(), "--output", dir.resolve("from-delta").toString()));
+        JobSummary fromIceberg = infer(smallInfer("--input", "lake.db.input_photos", "--input-format", "table",
                 "--output", dir.resolve("from-iceberg").toString()));
         assertCounts(7, 7, 0, fromDelta);
         assertCounts(7, 7, 0, fromIceberg);
@@ -217,7 +208,7 @@ class LakehouseJobTest extends SparkTestBase {
 
     @Test
     void icebergNeedsACatalog() {
-        CliRun run = CliRun.of(args("--input", PHOTOS, "--output", dir.resolve("nope").toString(), "--format", "iceberg"));
+        CliRun run = CliRun.of(smallInfer("--input", PHOTOS, "--output", dir.resolve("nope").toString(), "--format", "iceberg"));
         assertEquals(MobileNetCli.BAD_ARGUMENT, run.exit());
         assertTrue(run.err().contains("--format iceberg writes into a catalog"), run.err());
     }

@@ -29,9 +29,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ManifestInputTest extends SparkTestBase {
 
-    private static final List<String> SMALL_MODEL = List.of("--alpha", "0.25", "--resolution", "64", "--classes", "10",
-            "--batch-size", "4");
-
     /** {@code count} copies of the sample photos, as absolute paths in name order. */
     private static List<Path> photos(String name, int count) throws IOException {
         Path root = Files.createDirectories(dir.resolve(name));

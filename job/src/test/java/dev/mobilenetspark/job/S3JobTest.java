@@ -16,7 +16,6 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.file.Files;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -37,8 +36,6 @@ class S3JobTest extends SparkTestBase {
 
     private static final String ACCESS_KEY = "mobilenet-access";
     private static final String SECRET_KEY = "mobilenet-secret";
-    private static final List<String> SMALL_MODEL = List.of("--alpha", "0.25", "--resolution", "64", "--classes", "10",
-            "--batch-size", "4");
 
     private static Process server;
     private static java.nio.file.Path buckets;
@@ -119,13 +116,6 @@ class S3JobTest extends SparkTestBase {
         }
     }
 
-    private static String[] args(String... more) {
-        List<String> args = new ArrayList<>(List.of("infer"));
-        args.addAll(SMALL_MODEL);
-        args.addAll(List.of(more));
-        return args.toArray(String[]::new);
-    }
-
     /** Objects in the bucket's directory on the server's disk, by key prefix. */
     private static long objects(String bucket, String prefix) throws IOException {
         try (Stream<java.nio.file.Path> files = Files.walk(buckets.resolve(bucket))) {
@@ -136,7 +126,7 @@ class S3JobTest extends SparkTestBase {
 
     @Test
     void imageFilesOnS3AreInferredAndTheTablesWrittenToS3() throws IOException {
-        JobSummary summary = infer(args("--input", "s3a://images/photos", "--output", "s3a://out/files", "--format", "json"));
+        JobSummary summary = infer(smallInfer("--input", "s3a://images/photos", "--output", "s3a://out/files", "--format", "json"));
         assertCounts(7, 7, 0, summary);
         assertEquals(7, spark.newSession().read().json("s3a://out/files/labels").count());
         assertEquals(0, spark.newSession().read().json("s3a://out/files/errors").count());
@@ -146,17 +136,17 @@ class S3JobTest extends SparkTestBase {
 
     @Test
     void aParquetTableOnS3IsReadAndAFinishedOutputThereIsNotReplaced() throws IOException {
-        JobSummary summary = infer(args("--input", "s3a://images/table", "--output", "s3a://out/table"));
+        JobSummary summary = infer(smallInfer("--input", "s3a://images/table", "--output", "s3a://out/table"));
         assertCounts(7, 7, 0, summary);
         assertEquals(7, spark.newSession().read().parquet("s3a://out/table/labels").count());
-        CliRun again = CliRun.of(args("--input", "s3a://images/table", "--output", "s3a://out/table"));
+        CliRun again = CliRun.of(smallInfer("--input", "s3a://images/table", "--output", "s3a://out/table"));
         assertEquals(MobileNetCli.BAD_ARGUMENT, again.exit());
         assertTrue(again.err().contains("output s3a://out/table/_run already exists"), again.err());
     }
 
     @Test
     void aWrongSecretIsReportedBeforeSparkWorks() {
-        CliRun run = CliRun.of(args("--input", "s3a://locked/photos", "--output", "s3a://out/never"));
+        CliRun run = CliRun.of(smallInfer("--input", "s3a://locked/photos", "--output", "s3a://out/never"));
         assertEquals(MobileNetCli.BAD_ARGUMENT, run.exit(), run.err());
         String line = run.err().strip();
         assertTrue(line.startsWith("mobilenet-spark: access to s3a://locked/photos was denied; check the credentials"

@@ -29,6 +29,10 @@ public abstract class SparkTestBase {
 
     protected static SparkSession spark;
 
+    /** A small V1 with seeded weights, 0.25@64 with 10 classes: for tests of the job, not of the model. */
+    protected static final List<String> SMALL_MODEL = List.of("--alpha", "0.25", "--resolution", "64", "--classes", "10",
+            "--batch-size", "4");
+
     @TempDir
     protected static Path dir;
 
@@ -80,6 +84,14 @@ public abstract class SparkTestBase {
         args.addAll(options);
         args.addAll(List.of(more));
         return infer(args.toArray(String[]::new));
+    }
+
+    /** {@code infer}'s command line with the small model, then {@code more}. */
+    protected static String[] smallInfer(String... more) {
+        List<String> args = new ArrayList<>(List.of("infer"));
+        args.addAll(SMALL_MODEL);
+        args.addAll(List.of(more));
+        return args.toArray(String[]::new);
     }
 
     /** The Parquet table {@code name} under {@code output}. */
