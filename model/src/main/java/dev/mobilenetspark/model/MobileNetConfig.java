@@ -47,14 +47,17 @@ public record MobileNetConfig(Architecture architecture, double alpha, int resol
     }
 
     /**
-     * Padding of strided layers. Both give TensorFlow's results on even input sizes; on odd sizes
-     * only {@link #SAME} keeps out = ceil(in / stride).
+     * Padding of strided layers (stride-1 layers pad k/2 on every side in all three). SAME and
+     * KERAS give TensorFlow's results on even input sizes; on odd sizes only {@link #SAME} keeps
+     * out = ceil(in / stride). TORCH is PyTorch's, as torchvision's MobileNets pad.
      */
     public enum Padding {
         /** TensorFlow 'same': the extra row and column of padding go bottom and right. */
         SAME,
         /** Keras applications: ZeroPadding2D((0,1),(0,1)) and 'valid' before each stride-2 layer. */
-        KERAS;
+        KERAS,
+        /** PyTorch's Conv2d(padding=k // 2): as many rows and columns before as after, then 'valid'. */
+        TORCH;
 
         public String id() {
             return name().toLowerCase(Locale.ROOT);

@@ -24,8 +24,8 @@ class BackendsTest {
     @ParameterizedTest(name = "{0} alpha {1} at {2}, {3} padding")
     @CsvSource({
             "v1, 0.5, 128, same", "v1, 0.25, 129, keras", "v1-fullconv, 0.25, 96, same",
-            "v2, 0.5, 128, keras", "v2, 0.35, 97, same",
-            "v3-large, 0.5, 128, same", "v3-small, 0.75, 131, keras",
+            "v2, 0.5, 128, keras", "v2, 0.35, 97, same", "v2, 0.5, 96, torch",
+            "v3-large, 0.5, 128, same", "v3-large, 0.5, 129, torch", "v3-small, 0.75, 131, keras",
     })
     void nativeMatchesDl4j(String arch, double alpha, int resolution, String padding) {
         MobileNetConfig config = MobileNetConfig.v1().with(c -> c.architecture(Architecture.parse(arch)).alpha(alpha)

@@ -37,7 +37,8 @@ final class ModelOptions {
     @Option(names = "--activation", defaultValue = "relu6", description = "relu6 or relu (default: ${DEFAULT-VALUE}).")
     String activation;
 
-    @Option(names = "--padding", defaultValue = "same", description = "same (TensorFlow) or keras (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--padding", defaultValue = "same",
+            description = "same (TensorFlow), keras or torch (PyTorch) (default: ${DEFAULT-VALUE}).")
     String padding;
 
     @Option(names = "--folded-batch-norm", description = "Convolutions with bias instead of BatchNorm layers.")

@@ -42,8 +42,8 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  *
  * <p>Layer names are Keras', from {@link LayerNames}, so that weights map by name. With folded
  * BatchNorm the BatchNorm and activation layers are absent: each convolution has a bias and
- * applies its activation itself. With Keras padding, stride-2 convolutions are preceded by a
- * zero-padding layer.
+ * applies its activation itself. With Keras or PyTorch padding, stride-2 convolutions are
+ * preceded by a zero-padding layer.
  */
 public final class MobileNetBuilder {
 
@@ -272,19 +272,20 @@ public final class MobileNetBuilder {
     /**
      * Keras pads a stride-2 layer with {@code k/2 - 1} rows and columns before and {@code k/2}
      * after (its correct_pad), then convolves 'valid': TensorFlow's 'same' on even sizes.
+     * PyTorch pads {@code k/2} on both sides.
      */
     private String pad(String in, String name, int kernel, int stride) {
         if (stride == 1 || config.padding() == MobileNetConfig.Padding.SAME) {
             return in;
         }
-        int before = kernel / 2 - 1;
+        int before = config.padding() == MobileNetConfig.Padding.TORCH ? kernel / 2 : kernel / 2 - 1;
         int after = kernel / 2;
         graph.addLayer(name, new ZeroPaddingLayer.Builder(before, after, before, after).dataFormat(FORMAT).build(), in);
         return name;
     }
 
     private ConvolutionMode convolutionMode(int stride) {
-        return stride > 1 && config.padding() == MobileNetConfig.Padding.KERAS ? ConvolutionMode.Truncate : ConvolutionMode.Same;
+        return stride > 1 && config.padding() != MobileNetConfig.Padding.SAME ? ConvolutionMode.Truncate : ConvolutionMode.Same;
     }
 
     /** V1's non-linearity, from the configuration. */

@@ -7,6 +7,7 @@ import dev.mobilenetspark.model.MobileNetModel;
 import dev.mobilenetspark.model.cost.CostReport;
 import dev.mobilenetspark.model.image.Preprocessing;
 
+import org.deeplearning4j.nn.conf.layers.ZeroPaddingLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -135,6 +136,20 @@ class MobileNetBuilderTest {
         assertNotNull(MobileNetBuilder.configuration(keras.with(c -> c.resolution(128))).getVertices().get("conv1_pad"));
         assertEquals(costRow(same.with(c -> c.resolution(128)), "conv_pw_13"),
                 costRow(keras.with(c -> c.resolution(128)), "conv_pw_13"));
+    }
+
+    @Test
+    void torchPaddingPadsStridedLayersOnBothSides() {
+        MobileNetConfig torch = MobileNetConfig.v1().with(c -> c.alpha(0.25).resolution(128).classes(0)
+                .padding(MobileNetConfig.Padding.TORCH));
+        ComputationGraph net = MobileNetBuilder.build(torch, 1);
+        assertArrayEquals(new int[] {1, 1, 1, 1},
+                ((ZeroPaddingLayer) net.getLayer("conv1_pad").conf().getLayer()).getPadding());
+        assertEquals(costRow(torch.with(c -> c.padding(MobileNetConfig.Padding.SAME)), "conv_pw_13"), costRow(torch, "conv_pw_13"));
+        // One row and column of zeros fewer before the first strided layer than Keras: other values.
+        INDArray input = randomBatch(1, 128);
+        INDArray keras = MobileNetBuilder.build(torch.with(c -> c.padding(MobileNetConfig.Padding.KERAS)), 1).output(false, input)[0];
+        assertTrue(net.output(false, input)[0].distance2(keras) > 1e-3);
     }
 
     @Test
