@@ -4,6 +4,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.parser.CatalystSqlParser$;
 
 import java.util.List;
 import java.util.Map;
@@ -109,7 +110,7 @@ final class CatalogRun {
         }
         String properties = log.stringPropertyNames().stream().filter(k -> !k.startsWith("option.") && !k.startsWith("setting."))
                 .sorted().map(k -> quote(LOG + k) + " = " + quote(log.getProperty(k))).collect(Collectors.joining(", "));
-        spark.sql("ALTER TABLE " + target.location(OutputTables.Table.ERRORS) + " SET TBLPROPERTIES (" + properties + ")");
+        spark.sql("ALTER TABLE " + quoted(target.location(OutputTables.Table.ERRORS)) + " SET TBLPROPERTIES (" + properties + ")");
     }
 
     /** The chunks of run {@code runId} that every table has committed, with their records. */
@@ -158,7 +159,7 @@ final class CatalogRun {
         if (!spark.catalog().tableExists(errors)) {
             return log;
         }
-        for (Row r : spark.sql("SHOW TBLPROPERTIES " + errors).collectAsList()) {
+        for (Row r : spark.sql("SHOW TBLPROPERTIES " + quoted(errors)).collectAsList()) {
             if (r.getString(0).startsWith(LOG)) {
                 log.put(r.getString(0), r.getString(1));
             }
@@ -166,7 +167,24 @@ final class CatalogRun {
         return log;
     }
 
+    /** {@code s} as a SQL string literal. */
     private static String quote(String s) {
         return "'" + s.replace("\\", "\\\\").replace("'", "\\'") + "'";
+    }
+
+    /**
+     * A table name as the user gave it (which saveAsTable parses), as SQL text: each part of it
+     * a quoted identifier, so that no name is read as anything else.
+     */
+    static String quoted(String table) {
+        scala.collection.immutable.Seq<String> parts;
+        try {
+            parts = CatalystSqlParser$.MODULE$.parseMultipartIdentifier(table);
+        } catch (Exception e) {
+            // ParseException, which Scala does not declare.
+            throw new IllegalArgumentException("'" + table + "' is not a table name: " + e.getMessage(), e);
+        }
+        return scala.jdk.javaapi.CollectionConverters.asJava(parts).stream()
+                .map(part -> "`" + part.replace("`", "``") + "`").collect(Collectors.joining("."));
     }
 }

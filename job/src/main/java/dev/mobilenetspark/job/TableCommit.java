@@ -98,7 +98,7 @@ final class TableCommit {
         }
         boolean delta = format.equals("delta");
         Dataset<Row> commits = delta
-                ? spark.sql("DESCRIBE HISTORY " + table).select(col("userMetadata"))
+                ? spark.sql("DESCRIBE HISTORY " + CatalogRun.quoted(table)).select(col("userMetadata"))
                         .where(col("userMetadata").contains(RUN_ID + "=" + runId))
                 : spark.table(table + ".snapshots").select(col("summary"))
                         .where(col("summary").getItem(RUN_ID).equalTo(runId));
