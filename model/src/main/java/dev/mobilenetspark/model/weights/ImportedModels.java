@@ -14,8 +14,9 @@ import java.util.stream.Stream;
  * TensorFlow.js models (a directory holding a {@code model.json} or one
  * {@code *weights_manifest.json}, or either file named directly, with its shards) and Keras
  * HDF5 files ({@code .h5}, {@code .hdf5}), each with an optional {@link ModelSidecar} beside it;
- * and DL4J ModelSerializer zips of networks with this project's layer names, whose sidecar
- * must give the configuration ({@link Dl4jImport}).
+ * DL4J ModelSerializer zips of networks with this project's layer names, whose sidecar
+ * must give the configuration ({@link Dl4jImport}); and ONNX MobileNets as torchvision exports
+ * them (a {@code .onnx} file, or a directory holding {@code model.onnx}; {@link OnnxImport}).
  * A Keras topology is imported by {@link KerasImport}; a bare manifest of TF-Slim MobileNetV1
  * tensors by {@link TfSlimV1Import}.
  */
@@ -29,7 +30,8 @@ public final class ImportedModels {
 
     /** Whether {@code path} names weights to import rather than a model file of this project. */
     public static boolean isImport(Path path) {
-        return isKerasH5(path) || Files.isDirectory(path) || path.toString().endsWith(".json") || Dl4jImport.recognises(path);
+        return isKerasH5(path) || Files.isDirectory(path) || path.toString().endsWith(".json") || Dl4jImport.recognises(path)
+                || OnnxImport.recognises(path);
     }
 
     private static boolean isKerasH5(Path path) {
@@ -38,12 +40,14 @@ public final class ImportedModels {
     }
 
     public static MobileNetModel load(Path path) throws IOException {
-        Path file = Files.isDirectory(path) ? manifest(path) : path;
+        Path file = !Files.isDirectory(path) ? path
+                : Files.isRegularFile(path.resolve(OnnxImport.MODEL_ONNX)) ? path.resolve(OnnxImport.MODEL_ONNX) : manifest(path);
         if (!Files.isRegularFile(file)) {
             throw new ModelFileException("no model at " + path);
         }
         ModelSidecar sidecar = ModelSidecar.read(file.toAbsolutePath().getParent());
-        ImportedNetwork imported = Dl4jImport.recognises(file) ? Dl4jImport.load(file, sidecar.config()) : named(file, sidecar);
+        ImportedNetwork imported = Dl4jImport.recognises(file) ? Dl4jImport.load(file, sidecar.config())
+                : OnnxImport.recognises(file) ? OnnxImport.load(file, sidecar) : named(file, sidecar);
         return MobileNetModel.of(imported.config(), sidecar.preprocessing(), sidecar.labels(), imported.network());
     }
 
