@@ -10,6 +10,9 @@ tensors the tests feed, model/src/test/resources/golden/inputs) as they pass thr
 and shifts are drawn around 1 and 0. The classifier's bias is set so that the mean of the photos'
 logits is zero for every class, so that their top classes differ.
 
+Also writes what torchvision's ImageNet preprocessing (Resize(256), CenterCrop(224)) makes of a
+sample photo, for the antialiased resize's test.
+
 Needs Debian's python3-torchvision and python3-onnx (torch 1.13, torchvision 0.14, onnx 1.12) and
 python3-numpy:
     /usr/bin/python3 model/src/test/onnx/make_models.py
@@ -99,8 +102,21 @@ def network(make, width, seed, batch):
     return net
 
 
+def preprocessing_reference():
+    """torchvision's ImageNet preprocessing of a sample photo (PNG: no decoder differences), up to
+    the normalisation: Resize(256), CenterCrop(224) on the PIL image, as bytes, HWC."""
+    from PIL import Image
+    from torchvision import transforms
+    photo = os.path.join(HERE, "..", "..", "..", "..", "data-samples", "photos", "ski_coffee.png")
+    image = transforms.CenterCrop(224)(transforms.Resize(256)(Image.open(photo).convert("RGB")))
+    path = os.path.join(OUT, "ski_coffee.resize256.crop224.rgb")
+    numpy.asarray(image, dtype=numpy.uint8).tofile(path)
+    print("wrote", path, os.path.getsize(path), file=sys.stderr)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
+    preprocessing_reference()
     batch = photos()
     for name, (make, width) in MODELS.items():
         # The first seed whose network gives the photos at least 4 different top classes.

@@ -12,7 +12,10 @@ import java.util.Properties;
  *
  * @param resize          how the (optionally cropped) image is scaled to the input resolution
  * @param centerCrop      fraction of the shorter side kept by a centred square crop before
- *                        resizing; 1.0 keeps the whole image (and its aspect ratio is not kept)
+ *                        resizing; 1.0 keeps the whole image (and its aspect ratio is not kept).
+ *                        With {@link Resize#ANTIALIAS} the image is resized first, its shorter
+ *                        side to resolution / centerCrop, and the centred square then kept:
+ *                        torchvision's {@code Resize(256)} and {@code CenterCrop(224)} are 0.875
  * @param normalization   per-channel mapping of 0..255 values
  * @param convertToSrgb   apply a JPEG's embedded ICC profile; off by default, as PIL and
  *                        tf.image.decode_jpeg ignore profiles and models are trained that way
@@ -31,7 +34,12 @@ public record Preprocessing(Resize resize, double centerCrop, Normalization norm
          * Bilinear with half-pixel centres and no antialiasing, as tf.image.resize in TF 2 and
          * OpenCV's INTER_LINEAR; PIL and torchvision also antialias when shrinking.
          */
-        BILINEAR;
+        BILINEAR,
+        /**
+         * PIL's and torchvision's bilinear resize, which antialiases: a triangle filter widened by
+         * the reduction, over the whole image, shorter side first (see {@code centerCrop}).
+         */
+        ANTIALIAS;
 
         public String format() {
             return name().toLowerCase(Locale.ROOT).replace('_', '-');

@@ -3,7 +3,9 @@ package dev.mobilenetspark.model.image;
 /**
  * Makes a model input from a decoded image exactly as the model's training pipeline did: an
  * optional centred square crop, bilinear resize to the square input resolution, then per-channel
- * normalisation, written as float NHWC (the layout the network is built in).
+ * normalisation, written as float NHWC (the layout the network is built in); or, for weights
+ * trained as torchvision trains them, PIL's antialiased resize of the whole image and then the
+ * centred square.
  *
  * <p>Resizing interpolates in double precision on the 0..255 samples and normalises after, which
  * equals normalising first (bilinear weights sum to one); tf.image.resizeBilinear with
@@ -54,6 +56,10 @@ public final class Preprocessor {
             throw new IllegalArgumentException("no room for " + floatsPerImage() + " floats at offset "
                     + offset + " of an array of " + dst.length);
         }
+        if (preprocessing.resize() == Preprocessing.Resize.ANTIALIAS) {
+            antialiased(image, dst, offset);
+            return;
+        }
         int w = image.width();
         int h = image.height();
         int cropWidth = w;
@@ -87,6 +93,99 @@ public final class Preprocessor {
                     dst[o++] = (float) (value * scale[c] + this.offset[c]);
                 }
             }
+        }
+    }
+
+    /**
+     * PIL's resize (and torchvision's, on PIL images and antialiased tensors): the whole image to
+     * a shorter side of resolution / centerCrop, the longer in proportion (truncated, as
+     * torchvision does), then the centred square, each output sample a weighted sum over the
+     * source samples under its filter. Rows first, into a buffer of the source rows the crop
+     * needs; sums in float, as torchvision's tensor path (PIL rounds to bytes between passes).
+     */
+    private void antialiased(RgbImage image, float[] dst, int offset) {
+        int w = image.width();
+        int h = image.height();
+        int shortSide = Math.min(w, h);
+        int resizedShort = (int) Math.round(resolution / preprocessing.centerCrop());
+        int resizedW = w == shortSide ? resizedShort : (int) ((double) resizedShort * w / shortSide);
+        int resizedH = h == shortSide ? resizedShort : (int) ((double) resizedShort * h / shortSide);
+        Taps columns = new Taps(w, resizedW, (int) Math.rint((resizedW - resolution) / 2.0), resolution);
+        Taps rows = new Taps(h, resizedH, (int) Math.rint((resizedH - resolution) / 2.0), resolution);
+        int firstRow = rows.first[0];
+        int lastRow = rows.first[resolution - 1] + rows.count[resolution - 1];
+        float[] across = new float[(lastRow - firstRow) * resolution * 3];
+        byte[] px = image.rgb();
+        for (int y = firstRow; y < lastRow; y++) {
+            int row = 3 * w * y;
+            int a = (y - firstRow) * resolution * 3;
+            for (int x = 0; x < resolution; x++) {
+                float r = 0;
+                float g = 0;
+                float b = 0;
+                for (int k = 0, t = x * columns.width; k < columns.count[x]; k++, t++) {
+                    int p = row + 3 * (columns.first[x] + k);
+                    float weight = columns.weights[t];
+                    r += (px[p] & 0xff) * weight;
+                    g += (px[p + 1] & 0xff) * weight;
+                    b += (px[p + 2] & 0xff) * weight;
+                }
+                across[a++] = r;
+                across[a++] = g;
+                across[a++] = b;
+            }
+        }
+        int o = offset;
+        for (int y = 0; y < resolution; y++) {
+            for (int x = 0; x < resolution; x++) {
+                for (int c = 0; c < 3; c++) {
+                    float value = 0;
+                    for (int k = 0, t = y * rows.width; k < rows.count[y]; k++, t++) {
+                        value += across[((rows.first[y] + k - firstRow) * resolution + x) * 3 + c] * rows.weights[t];
+                    }
+                    dst[o++] = (float) (value * scale[c] + this.offset[c]);
+                }
+            }
+        }
+    }
+
+    /**
+     * For each of {@code outLength} output samples, starting {@code start} samples into an axis
+     * of {@code inLength} samples resized to {@code resizedLength}: the source samples under PIL's
+     * bilinear filter (a triangle, widened by the reduction when shrinking) and their weights,
+     * which sum to one.
+     */
+    private static final class Taps {
+        final int[] first;
+        final int[] count;
+        final float[] weights;
+        final int width;
+
+        Taps(int inLength, int resizedLength, int start, int outLength) {
+            double scale = (double) inLength / resizedLength;
+            double support = Math.max(scale, 1.0);
+            width = (int) Math.ceil(support) * 2 + 1;
+            first = new int[outLength];
+            count = new int[outLength];
+            weights = new float[outLength * width];
+            for (int i = 0; i < outLength; i++) {
+                double center = (start + i + 0.5) * scale;
+                int low = Math.max((int) (center - support + 0.5), 0);
+                int high = Math.min((int) (center + support + 0.5), inLength);
+                double total = 0;
+                for (int j = low; j < high; j++) {
+                    total += triangle((j - center + 0.5) / support);
+                }
+                for (int j = low; j < high; j++) {
+                    weights[i * width + j - low] = (float) (triangle((j - center + 0.5) / support) / total);
+                }
+                first[i] = low;
+                count[i] = high - low;
+            }
+        }
+
+        private static double triangle(double x) {
+            return Math.max(0, 1 - Math.abs(x));
         }
     }
 

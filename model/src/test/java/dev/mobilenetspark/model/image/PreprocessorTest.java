@@ -141,7 +141,7 @@ class PreprocessorTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"BILINEAR", "BILINEAR_ALIGN_CORNERS"})
+    @ValueSource(strings = {"BILINEAR", "BILINEAR_ALIGN_CORNERS", "ANTIALIAS"})
     void onePixelFillsTheWholeInput(Resize resize) {
         float[] out = run(new RgbImage(1, 1, bytes(10, 20, 30)), resize, 1.0, 5);
         for (int i = 0; i < out.length; i += 3) {
@@ -204,6 +204,36 @@ class PreprocessorTest {
     // ---- helpers
 
     /** Runs with ZERO_TO_ONE scaled back to 0..255, so expected values read as sample values. */
+    @Test
+    void antialiasedResizeIsTorchvisionsImageNetPreprocessing() {
+        // torchvision: Resize(256) and CenterCrop(224) of this 600x400 PNG (make_models.py wrote
+        // the bytes with PIL), which rounds to bytes after each pass of its resize.
+        byte[] expected = TestImages.resource("/onnx/ski_coffee.resize256.crop224.rgb");
+        Preprocessing torchvision = new Preprocessing(Resize.ANTIALIAS, 224 / 256.0, Normalization.ZERO_TO_ONE, false,
+                Preprocessing.DEFAULT_MAX_PIXELS);
+        Preprocessor p = new Preprocessor(torchvision, 224);
+        assertEquals(256, p.requiredShortSide());
+        float[] out = new float[p.floatsPerImage()];
+        p.preprocess(new ImageDecoder(torchvision).decode(TestImages.photo("ski_coffee.png"), p.requiredShortSide()), out, 0);
+        double worst = 0;
+        double sum = 0;
+        for (int i = 0; i < out.length; i++) {
+            double difference = Math.abs(out[i] * 255 - (expected[i] & 0xff));
+            worst = Math.max(worst, difference);
+            sum += difference;
+        }
+        assertTrue(worst <= 1.0 + 1e-3, "largest difference " + worst + " levels");
+        assertTrue(sum / out.length < 0.35, "mean difference " + sum / out.length + " levels");
+        // Without the antialiasing the same crop differs by far more: the filter matters here.
+        float[] plain = run(new ImageDecoder(torchvision).decode(TestImages.photo("ski_coffee.png"), 256), Resize.BILINEAR,
+                224 / 256.0, 224);
+        double plainWorst = 0;
+        for (int i = 0; i < plain.length; i++) {
+            plainWorst = Math.max(plainWorst, Math.abs(plain[i] - (expected[i] & 0xff)));
+        }
+        assertTrue(plainWorst > 20, "plain bilinear differs by " + plainWorst);
+    }
+
     private static float[] run(RgbImage image, Resize resize, double centerCrop, int resolution) {
         Normalization raw = new Normalization(0, 0, 0, 1 / 255.0, 1 / 255.0, 1 / 255.0);
         Preprocessor p = new Preprocessor(new Preprocessing(resize, centerCrop, raw, false, 1000), resolution);

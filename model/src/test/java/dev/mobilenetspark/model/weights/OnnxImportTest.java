@@ -9,6 +9,8 @@ import dev.mobilenetspark.model.MobileNetModel;
 import dev.mobilenetspark.model.ModelFileException;
 import dev.mobilenetspark.model.ModelHandler;
 import dev.mobilenetspark.model.Prediction;
+import dev.mobilenetspark.model.image.Normalization;
+import dev.mobilenetspark.model.image.Preprocessing;
 import dev.mobilenetspark.model.image.TestImages;
 
 import onnx.Onnx;
@@ -151,6 +153,20 @@ class OnnxImportTest {
         assertTrue(worstProbability <= TOLERANCE, "probabilities differ by " + worstProbability);
         assertTrue(worstEmbedding <= TOLERANCE, "embeddings differ by " + worstEmbedding);
         assertTrue(topClasses.size() >= 4, "the photos' top classes " + topClasses + ": the test model tells them apart");
+    }
+
+    @Test
+    void aDirectoryWithModelOnnxTakesItsSidecarsPreprocessingAndLabels(@TempDir Path dir) throws IOException {
+        Files.copy(MODELS.resolve("mobilenet_v3_small_0.5_folded.onnx"), dir.resolve("model.onnx"));
+        Files.writeString(dir.resolve("labels.txt"), String.join("\n", "c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "c9"));
+        Files.writeString(dir.resolve(ModelSidecar.FILE_NAME), String.join("\n", "preprocessing.resize=antialias",
+                "preprocessing.center-crop=0.875", "preprocessing.normalization=imagenet", "labels=labels.txt", ""));
+        MobileNetModel model = dev.mobilenetspark.model.file.ModelLoader.load(dir);
+        assertEquals(Preprocessing.Resize.ANTIALIAS, model.preprocessing().resize());
+        assertEquals(0.875, model.preprocessing().centerCrop());
+        assertEquals(Normalization.IMAGENET, model.preprocessing().normalization());
+        assertEquals("c3", model.labels().name(3));
+        assertEquals(Architecture.V3_SMALL, model.config().architecture());
     }
 
     /** {@code file} with its graph changed by {@code change}, written under {@code dir}. */
