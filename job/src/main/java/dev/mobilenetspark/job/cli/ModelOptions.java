@@ -18,7 +18,8 @@ import java.util.List;
 final class ModelOptions {
 
     @Option(names = "--model", paramLabel = "PATH",
-            description = "A model file written by this project, or a TensorFlow.js model: its directory, model.json or weights manifest.")
+            description = "A model file written by this project; a TensorFlow.js model (its directory, model.json or weights"
+                    + " manifest); a Keras .h5 file; an ONNX MobileNet (.onnx, or a directory holding model.onnx).")
     Path model;
 
     @Option(names = "--arch", defaultValue = "v1",
