@@ -68,12 +68,17 @@ final class CatalogRun {
      * {@code rows} (one set per table), before any chunk is written, and records the run: a
      * driver killed after this leaves tables that the same command continues.
      */
-    void start(Map<OutputTables.Table, Dataset<Row>> rows, Properties log) {
+    void start(Map<OutputTables.Table, Dataset<Row>> rows, Properties log, boolean resumed) {
         if (!target.isLakehouse()) {
             return;
         }
-        SaveMode mode = OutputTables.saveMode(target.mode());
-        for (OutputTables.Table table : tables) {
+        // A resumed run makes what a driver killed half-way through this left missing.
+        SaveMode mode = resumed ? SaveMode.Append : OutputTables.saveMode(target.mode());
+        // The errors table, which keeps the run log, first, and the log at once: a rerun then
+        // finds this run whatever else is missing.
+        List<OutputTables.Table> order = new java.util.ArrayList<>(tables);
+        order.sort(java.util.Comparator.comparing(t -> t != OutputTables.Table.ERRORS));
+        for (OutputTables.Table table : order) {
             String location = target.location(table);
             Dataset<Row> empty = rows.get(table).limit(0);
             if (mode == SaveMode.Append && spark.catalog().tableExists(location)) {
@@ -99,18 +104,30 @@ final class CatalogRun {
                 }
                 writer.saveAsTable(location);
             }
+            if (table == OutputTables.Table.ERRORS) {
+                writeRunLog(log);
+            }
         }
-        writeRunLog(log);
     }
 
-    /** The run log, as the errors table's properties; nothing for tables that keep no state. */
+    /**
+     * The run log, as the errors table's properties, replacing an earlier run's (its keys this
+     * log has not, such as a failure's reason, are removed); nothing for tables that keep no state.
+     */
     void writeRunLog(Properties log) {
         if (!target.isLakehouse()) {
             return;
         }
-        String properties = log.stringPropertyNames().stream().filter(k -> !k.startsWith("option.") && !k.startsWith("setting."))
-                .sorted().map(k -> quote(LOG + k) + " = " + quote(log.getProperty(k))).collect(Collectors.joining(", "));
-        spark.sql("ALTER TABLE " + quoted(target.location(OutputTables.Table.ERRORS)) + " SET TBLPROPERTIES (" + properties + ")");
+        String errors = quoted(target.location(OutputTables.Table.ERRORS));
+        List<String> keys = log.stringPropertyNames().stream().filter(k -> !k.startsWith("option.") && !k.startsWith("setting."))
+                .sorted().toList();
+        List<String> stale = runLog().keySet().stream().filter(k -> !keys.contains(k.substring(LOG.length()))).toList();
+        if (!stale.isEmpty()) {
+            spark.sql("ALTER TABLE " + errors + " UNSET TBLPROPERTIES IF EXISTS ("
+                    + stale.stream().map(CatalogRun::quote).collect(Collectors.joining(", ")) + ")");
+        }
+        spark.sql("ALTER TABLE " + errors + " SET TBLPROPERTIES ("
+                + keys.stream().map(k -> quote(LOG + k) + " = " + quote(log.getProperty(k))).collect(Collectors.joining(", ")) + ")");
     }
 
     /** The chunks of run {@code runId} that every table has committed, with their records. */

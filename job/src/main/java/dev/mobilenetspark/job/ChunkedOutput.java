@@ -89,9 +89,11 @@ public final class ChunkedOutput {
             fs.delete(new Path(dir, RUN_LOG), true);
             fs.delete(new Path(dir, CHUNKS), true);
             for (OutputTables.Table table : OutputTables.Table.values()) {
-                // A Delta table the run writes is replaced by its first commit, a new version of it.
-                if (!target.isLakehouse() || !written.contains(table)) {
-                    fs.delete(new Path(dir, table.suffix()), true);
+                // A Delta table the run writes is replaced by its first commit, a new version of it;
+                // anything else there (an earlier Parquet output, say) goes.
+                Path tableDir = new Path(dir, table.suffix());
+                if (!target.isLakehouse() || !written.contains(table) || !fs.exists(new Path(tableDir, "_delta_log"))) {
+                    fs.delete(tableDir, true);
                 }
             }
             for (String leftovers : new String[] {"_staging-*", "_plan-*"}) {

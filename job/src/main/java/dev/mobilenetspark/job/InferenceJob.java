@@ -99,7 +99,7 @@ public final class InferenceJob {
             List<OutputTables.Table> tables = OutputTables.written(settings);
             ChunkedOutput output = target.isCatalog() ? null : ChunkedOutput.open(target, jsc.hadoopConfiguration());
             CatalogRun catalog = target.isCatalog() ? new CatalogRun(spark, target, tables) : null;
-            ChunkedOutput.Run run = catalog == null ? decided : catalog.begin(settings.model().id(), input.identity());
+            ChunkedOutput.Run run = catalog == null ? decided : catalog.begin(settings.model().id(), redactedInput(input));
             ChunkPlan chunks = ChunkPlan.of(spark, input, plan.chunkRows(), output, run.runId());
             Map<Integer, ChunkedOutput.ChunkRecord> committed = output != null ? output.committed() : catalog.committed(run.runId());
             Properties log = runLog(spark, input, settings, plan, run, chunks);
@@ -160,8 +160,8 @@ public final class InferenceJob {
                     long writeStart = System.nanoTime();
                     boolean ours = true;
                     if (output == null) {
-                        if (now.chunks == 0 && !run.resumed()) {
-                            catalog.start(rows(results, tables, settings, run.runId(), number), log);
+                        if (now.chunks == 0) {
+                            catalog.start(rows(results, tables, settings, run.runId(), number), log, run.resumed());
                         }
                         written = writeCatalog(tableWrites, spark, results, settings, target, run, number, record);
                     } else {
@@ -213,7 +213,12 @@ public final class InferenceJob {
         if (target.isCatalog()) {
             return null;
         }
-        return ChunkedOutput.open(target, conf).begin(settings.model().id(), input.identity(), OutputTables.written(settings));
+        return ChunkedOutput.open(target, conf).begin(settings.model().id(), redactedInput(input), OutputTables.written(settings));
+    }
+
+    /** The input's identity as the run log keeps it: a URI's user and password left out. */
+    static String redactedInput(InputSpec input) {
+        return URI_USER_INFO.matcher(input.identity()).replaceAll("*********(redacted)@");
     }
 
     /** Writes the run log where the run keeps it. */
@@ -395,7 +400,7 @@ public final class InferenceJob {
         log.setProperty("arch", settings.model().architecture().id());
         log.setProperty("alpha", Double.toString(settings.model().alpha()));
         log.setProperty("resolution", Integer.toString(settings.model().resolution()));
-        log.setProperty("input", URI_USER_INFO.matcher(input.identity()).replaceAll("*********(redacted)@"));
+        log.setProperty("input", redactedInput(input));
         log.setProperty("first-chunk", Integer.toString(run.firstChunk()));
         log.setProperty("chunks", Integer.toString(chunks.chunks().size()));
         log.setProperty("state", "running");

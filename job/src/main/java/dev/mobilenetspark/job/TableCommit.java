@@ -97,11 +97,13 @@ final class TableCommit {
             return chunks;
         }
         boolean delta = format.equals("delta");
+        // Iceberg: only snapshots the table's current state descends from; a rolled-back one holds no rows.
         Dataset<Row> commits = delta
                 ? spark.sql("DESCRIBE HISTORY " + CatalogRun.quoted(table)).select(col("userMetadata"))
                         .where(col("userMetadata").contains(RUN_ID + "=" + runId))
-                : spark.table(table + ".snapshots").select(col("summary"))
-                        .where(col("summary").getItem(RUN_ID).equalTo(runId));
+                : spark.table(table + ".snapshots")
+                        .join(spark.table(table + ".history").where(col("is_current_ancestor")).select("snapshot_id"), "snapshot_id")
+                        .select(col("summary")).where(col("summary").getItem(RUN_ID).equalTo(runId));
         for (Row r : commits.collectAsList()) {
             Map<String, String> metadata = delta ? decode(r.getString(0))
                     : new TreeMap<>(scala.jdk.javaapi.CollectionConverters.asJava(r.<String, String>getMap(0)));

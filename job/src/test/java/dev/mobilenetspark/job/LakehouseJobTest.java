@@ -101,6 +101,16 @@ class LakehouseJobTest extends SparkTestBase {
     }
 
     @Test
+    void deltaOverwritingAParquetOutputLeavesNoParquetChunkBehind() throws IOException {
+        Path out = dir.resolve("parquet-then-delta");
+        infer(smallInfer("--input", PHOTOS, "--output", out.toString()));
+        assertTrue(Files.isDirectory(out.resolve("labels/chunk=0")));
+        infer(smallInfer("--input", PHOTOS, "--output", out.toString(), "--format", "delta", "--mode", "overwrite"));
+        assertTrue(Files.notExists(out.resolve("labels/chunk=0")), "the Parquet chunk is gone");
+        assertEquals(7, delta(another(), out.resolve("labels")).count());
+    }
+
+    @Test
     void deltaByPathResumesAndNeverCommitsAChunkTwice() throws IOException {
         Path input = SamplePhotos.copies(dir.resolve("delta-resume-in"), 12);
         Path out = dir.resolve("delta-resume");
@@ -161,6 +171,8 @@ class LakehouseJobTest extends SparkTestBase {
         assertEquals(List.of(finished.chunks().runId()), other.table(prefix + "_embeddings").select("run_id").distinct()
                 .collectAsList().stream().map(r -> r.getString(0)).toList(), "one run, continued");
         assertEquals("complete", other.sql("SHOW TBLPROPERTIES " + prefix + "_errors ('mobilenet.state')").first().getString(1));
+        assertTrue(other.sql("SHOW TBLPROPERTIES " + prefix + "_errors").where(col("key").equalTo("mobilenet.reason")).isEmpty(),
+                "the stopped attempt's reason went with its state");
         assertEquals(MobileNetCli.BAD_ARGUMENT, CliRun.of(command.toArray(String[]::new)).exit(),
                 "a finished run's tables are not replaced");
         return finished;

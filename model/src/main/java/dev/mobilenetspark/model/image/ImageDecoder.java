@@ -72,8 +72,9 @@ public final class ImageDecoder {
 
     private final long maxPixels;
     private final boolean convertToSrgb;
+    private final boolean antialiased;
 
-    /** Uses the pixel budget and the colour handling of {@code preprocessing}. */
+    /** Uses the pixel budget, the colour handling and the resize of {@code preprocessing}. */
     public ImageDecoder(Preprocessing preprocessing) {
         if (preprocessing.maxPixels() > MAX_PIXEL_BUDGET) {
             throw new IllegalArgumentException("pixel budget " + preprocessing.maxPixels()
@@ -81,11 +82,12 @@ public final class ImageDecoder {
         }
         this.maxPixels = preprocessing.maxPixels();
         this.convertToSrgb = preprocessing.convertToSrgb();
+        this.antialiased = preprocessing.resize() == Preprocessing.Resize.ANTIALIAS;
     }
 
     /**
      * Decodes one image, upright and with its shorter side at least {@code 2 * targetShortSide}
-     * (or its full size when that is smaller).
+     * (or its full size when that is smaller); whole for the antialiased resize.
      *
      * @param targetShortSide the shorter side the caller will resize to
      * @throws ImageDecodeException for any input that does not decode to a whole image
@@ -154,7 +156,8 @@ public final class ImageDecoder {
                     format.name(), width, height, pixels, maxPixels));
         }
         ImageReadParam param = reader.getDefaultReadParam();
-        int step = subsampling(width, height, targetShortSide);
+        // PIL's antialiased resize sees every pixel; keeping every step-th one first would alias.
+        int step = antialiased ? 1 : subsampling(width, height, targetShortSide);
         param.setSourceSubsampling(step, step, 0, 0);
         if (!convertToSrgb) {
             embeddedColourSpace(reader).ifPresent(param::setDestinationType);

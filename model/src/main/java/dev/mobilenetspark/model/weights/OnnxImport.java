@@ -60,6 +60,15 @@ final class OnnxImport {
     /** The largest model file, and the most external data, read. */
     static final long MAX_BYTES = 512L << 20;
 
+    /** The most values one tensor may hold: V1 at alpha 2 has 4.2 million in its largest. */
+    private static final long MAX_TENSOR_VALUES = 32L << 20;
+
+    /** The most nodes and initializers a graph may have: MobileNets have a few hundred. */
+    private static final int MAX_NODES = 10_000;
+
+    /** The input sizes a graph may fix. */
+    private static final int MAX_RESOLUTION = 2048;
+
     /** Width multipliers tried, the papers' and torchvision's. */
     private static final double[] ALPHAS = {0.25, 0.35, 0.5, 0.75, 1.0, 1.25, 1.3, 1.4, 1.5, 2.0};
 
@@ -88,6 +97,7 @@ final class OnnxImport {
     private final Map<String, Onnx.TensorProto> constants = new HashMap<>();
     private final Map<String, String> aliases = new HashMap<>();
     private final Map<String, List<Onnx.NodeProto>> consumers = new HashMap<>();
+    private final Map<String, Onnx.NodeProto> producers = new HashMap<>();
     private final Set<String> flat = new java.util.HashSet<>();
     private long externalBytes;
 
@@ -105,6 +115,9 @@ final class OnnxImport {
     }
 
     static ImportedNetwork load(Path file, ModelSidecar sidecar) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new ModelFileException(file + " is not a regular file");
+        }
         long size = Files.size(file);
         if (size > MAX_BYTES) {
             throw new ModelFileException(file + " is " + size + " bytes, over the " + MAX_BYTES + " an ONNX MobileNet may have");
@@ -120,7 +133,15 @@ final class OnnxImport {
                 throw new ModelFileException(file + " uses ONNX opset " + opset.getVersion() + "; export with opset 13 or later");
             }
         }
-        return new OnnxImport(file, model).load(sidecar.resolution());
+        if (model.getGraph().getNodeCount() > MAX_NODES || model.getGraph().getInitializerCount() > MAX_NODES) {
+            throw new ModelFileException(file + " has more nodes or initializers than any MobileNet (" + MAX_NODES + ")");
+        }
+        try {
+            return new OnnxImport(file, model).load(sidecar.resolution());
+        } catch (RuntimeException e) {
+            // A malformed graph (a node without outputs, a bound that is no number, ...) is refused, not a crash.
+            throw new ModelFileException(file + " is not an ONNX MobileNet this project reads: " + e);
+        }
     }
 
     private ImportedNetwork load(int sidecarResolution) throws IOException {
@@ -129,8 +150,18 @@ final class OnnxImport {
             for (String input : node.getInputList()) {
                 consumers.computeIfAbsent(input, k -> new ArrayList<>()).add(node);
             }
+            if (node.getOutputCount() == 0) {
+                throw refused(node, "it has no output");
+            }
+            producers.put(node.getOutput(0), node);
             switch (node.getOpType()) {
-                case "Constant" -> constants.put(node.getOutput(0), attribute(node, "value").getT());
+                case "Constant" -> {
+                    Onnx.AttributeProto value = attribute(node, "value");
+                    if (value == null) {
+                        throw refused(node, "only a Constant of a tensor 'value' is read");
+                    }
+                    constants.put(node.getOutput(0), value.getT());
+                }
                 case "Identity" -> aliases.put(node.getOutput(0), node.getInput(0));
                 default -> { }
             }
@@ -154,6 +185,9 @@ final class OnnxImport {
             switch (node.getOpType()) {
                 case "Conv" -> steps.add(convolution(node));
                 case "BatchNormalization" -> {
+                    if (intAttribute(node, "training_mode", 0) != 0) {
+                        throw refused(node, "it normalises with the batch's statistics (training_mode)");
+                    }
                     INDArray scale = tensor(node, 1);
                     steps.add(new GraphStep(node, new Step(NetworkGraph.Kind.BATCH_NORM, scale.length(), scale.length(), 0, 0,
                             false, after(node.getOutput(0))), List.of(scale, tensor(node, 2), tensor(node, 3), tensor(node, 4))));
@@ -161,6 +195,7 @@ final class OnnxImport {
                 case "Gemm" -> steps.add(gemm(node));
                 case "GlobalAveragePool" -> flat.add(node.getOutput(0));
                 case "Relu", "Clip", "HardSwish", "HardSigmoid", "Mul", "Add" -> {
+                    check(node);
                     // Squeeze-and-excite multiplies a feature map by pooled gates: that is no pooled value.
                     if (node.getInputList().stream().filter(i -> !i.isEmpty() && !constants.containsKey(source(i)))
                             .allMatch(i -> flat.contains(source(i)))) {
@@ -184,6 +219,27 @@ final class OnnxImport {
             throw new ModelFileException(file + " has no convolutions");
         }
         return steps;
+    }
+
+    /**
+     * A non-linearity must follow a layer with weights, and an addition or a product join two
+     * computed values: anything else (a normalisation baked into the graph, say) the builder's
+     * networks do not have.
+     */
+    private void check(Onnx.NodeProto node) throws ModelFileException {
+        boolean joins = node.getOpType().equals("Add") || node.getOpType().equals("Mul");
+        int operands = joins ? node.getInputCount() : 1;
+        for (int i = 0; i < operands; i++) {
+            if (constants.containsKey(source(node.getInput(i)))) {
+                throw refused(node, "it takes the constant '" + node.getInput(i) + "'");
+            }
+        }
+        if (!joins) {
+            Onnx.NodeProto producer = producers.get(source(node.getInput(0)));
+            if (producer == null || !Set.of("Conv", "BatchNormalization", "Gemm").contains(producer.getOpType())) {
+                throw refused(node, "it follows no layer with weights");
+            }
+        }
     }
 
     private GraphStep convolution(Onnx.NodeProto node) throws IOException {
@@ -313,12 +369,20 @@ final class OnnxImport {
                 MobileNetConfig candidate = MobileNetConfig.v1().with(c -> c.architecture(architecture).alpha(alpha)
                         .resolution(resolution).classes(classes).activation(activation).batchNormEpsilon(eps)
                         .padding(MobileNetConfig.Padding.TORCH).foldedBatchNorm(folded));
-                List<Step> theirs = ours(candidate);
+                Network network = ours(candidate);
+                List<Step> theirs = network.steps();
                 int same = 0;
                 while (same < Math.min(theirs.size(), steps.size()) && theirs.get(same).equals(steps.get(same).step())) {
                     same++;
                 }
                 if (same == steps.size() && same == theirs.size()) {
+                    long adds = graph.getNodeList().stream().filter(n -> n.getOpType().equals("Add")).count();
+                    long pools = graph.getNodeList().stream().filter(n -> n.getOpType().equals("GlobalAveragePool")).count();
+                    if (adds != network.adds() || pools != network.pools()) {
+                        throw new ModelFileException(file + ": its layers with weights are " + candidate.summary() + "'s, but it has "
+                                + adds + " residual additions and " + pools + " global pools where that network has "
+                                + network.adds() + " and " + network.pools());
+                    }
                     return candidate;
                 }
                 if (same > bestMatch) {
@@ -327,7 +391,7 @@ final class OnnxImport {
                 }
             }
         }
-        List<Step> closest = ours(best);
+        List<Step> closest = ours(best).steps();
         if (bestMatch == steps.size()) {
             throw new ModelFileException(file + ": the graph ends after " + steps.size() + " steps with weights where "
                     + best.summary() + " goes on with " + closest.get(bestMatch));
@@ -353,6 +417,10 @@ final class OnnxImport {
         if (h != w) {
             throw new ModelFileException(file + ": input '" + input.getName() + "' is " + h + "x" + w + ", not square");
         }
+        if (h < 32 || h > MAX_RESOLUTION) {
+            throw new ModelFileException(file + ": input '" + input.getName() + "' is " + h + "x" + h + "; 32 to "
+                    + MAX_RESOLUTION + " pixels are read");
+        }
         if (sidecarResolution != 0 && sidecarResolution != h) {
             throw new ModelFileException(file + ": its input is " + h + "x" + h + " but " + ModelSidecar.FILE_NAME
                     + " says model.resolution=" + sidecarResolution);
@@ -360,8 +428,11 @@ final class OnnxImport {
         return (int) h;
     }
 
-    /** The steps with weights of the network {@code config} describes. */
-    private static List<Step> ours(MobileNetConfig config) {
+    /** A network of the builder as the import compares it: its steps with weights, residual additions and pools. */
+    private record Network(List<Step> steps, long adds, long pools) { }
+
+    /** The network {@code config} describes. */
+    private static Network ours(MobileNetConfig config) {
         ComputationGraph network = new ComputationGraph(MobileNetBuilder.configuration(config));
         List<NetworkGraph.Vertex> vertices = NetworkGraph.of(network, config.resolution()).vertices();
         List<Step> steps = new ArrayList<>();
@@ -387,7 +458,8 @@ final class OnnxImport {
                 default -> { }
             }
         }
-        return steps;
+        return new Network(steps, vertices.stream().filter(v -> v.kind() == NetworkGraph.Kind.ADD).count(),
+                vertices.stream().filter(v -> v.kind() == NetworkGraph.Kind.GLOBAL_AVERAGE_POOL).count());
     }
 
     private static List<NetworkGraph.Vertex> weighted(NetworkGraph graph) {
@@ -457,7 +529,10 @@ final class OnnxImport {
     /** What {@code name} stands for once Identity nodes are seen through. */
     private String source(String name) {
         String s = name;
-        while (aliases.containsKey(s)) {
+        for (int hops = 0; aliases.containsKey(s); hops++) {
+            if (hops > aliases.size()) {
+                throw new IllegalArgumentException("Identity nodes that lead to each other from '" + name + "'");
+            }
             s = aliases.get(s);
         }
         return s;
@@ -467,29 +542,31 @@ final class OnnxImport {
         if (t.getDataType() != Onnx.TensorProto.DataType.FLOAT_VALUE) {
             throw refused(node, "tensor '" + t.getName() + "' is not float32");
         }
+        if (t.getDimsCount() > 4) {
+            throw refused(node, "tensor '" + t.getName() + "' has " + t.getDimsCount() + " dimensions");
+        }
         long[] shape = t.getDimsList().stream().mapToLong(Long::longValue).toArray();
         long count = 1;
         for (long d : shape) {
-            if (d < 0 || d > Integer.MAX_VALUE) {
+            if (d < 0 || d > MAX_TENSOR_VALUES) {
                 throw refused(node, "tensor '" + t.getName() + "' has a dimension of " + d);
             }
-            count = Math.multiplyExact(count, d);
+            count *= d;
+            if (count > MAX_TENSOR_VALUES) {
+                throw refused(node, "tensor '" + t.getName() + "' has more values than any MobileNet tensor");
+            }
         }
-        if (count > MAX_BYTES / 4) {
-            throw refused(node, "tensor '" + t.getName() + "' has " + count + " values, more than a MobileNet holds");
+        boolean external = t.getDataLocation() == Onnx.TensorProto.DataLocation.EXTERNAL;
+        long held = external ? count * 4 : !t.getRawData().isEmpty() ? t.getRawData().size() : 4L * t.getFloatDataCount();
+        if (held != count * 4) {
+            throw refused(node, "tensor '" + t.getName() + "' holds " + held + " bytes for " + count + " floats");
         }
         float[] values = new float[(int) count];
-        if (t.getDataLocation() == Onnx.TensorProto.DataLocation.EXTERNAL) {
+        if (external) {
             external(node, t, count).asFloatBuffer().get(values);
         } else if (!t.getRawData().isEmpty()) {
-            if (t.getRawData().size() != count * 4) {
-                throw refused(node, "tensor '" + t.getName() + "' holds " + t.getRawData().size() + " bytes for " + count + " floats");
-            }
             t.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(values);
         } else {
-            if (t.getFloatDataCount() != count) {
-                throw refused(node, "tensor '" + t.getName() + "' holds " + t.getFloatDataCount() + " floats for " + count);
-            }
             for (int i = 0; i < values.length; i++) {
                 values[i] = t.getFloatData(i);
             }
@@ -505,14 +582,22 @@ final class OnnxImport {
         Map<String, String> entries = new HashMap<>();
         t.getExternalDataList().forEach(e -> entries.put(e.getKey(), e.getValue()));
         String location = entries.get("location");
-        Path dir = file.toAbsolutePath().normalize().getParent();
-        Path data = location == null ? null : dir.resolve(location).normalize();
-        if (data == null || Path.of(location).isAbsolute() || !data.startsWith(dir) || !Files.isRegularFile(data)) {
+        // Real paths: a link inside the directory may not lead out of it.
+        Path dir = file.toRealPath().getParent();
+        Path data = location == null || Path.of(location).isAbsolute() ? null : dir.resolve(location).normalize();
+        if (data == null || !Files.isRegularFile(data) || !data.toRealPath().startsWith(dir)) {
             throw refused(node, "tensor '" + t.getName() + "' names external data '" + location
                     + "' that is not a file under the model's directory");
         }
-        long offset = Long.parseLong(entries.getOrDefault("offset", "0"));
-        long length = Long.parseLong(entries.getOrDefault("length", Long.toString(count * 4)));
+        data = data.toRealPath();
+        long offset;
+        long length;
+        try {
+            offset = Long.parseLong(entries.getOrDefault("offset", "0"));
+            length = Long.parseLong(entries.getOrDefault("length", Long.toString(count * 4)));
+        } catch (NumberFormatException e) {
+            throw refused(node, "tensor '" + t.getName() + "' has an external data offset or length that is no number");
+        }
         externalBytes += length;
         if (length != count * 4 || offset < 0 || offset + length > Files.size(data) || externalBytes > MAX_BYTES) {
             throw refused(node, "tensor '" + t.getName() + "' has external data of " + length + " bytes at " + offset

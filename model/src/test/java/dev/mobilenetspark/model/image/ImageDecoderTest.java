@@ -326,6 +326,16 @@ class ImageDecoderTest {
     }
 
     @Test
+    void theAntialiasedResizeGetsTheWholeImage() {
+        byte[] jpeg = TestImages.jpeg(TestImages.gradient(4000, 3000), 0.9f, false);
+        Preprocessing torchvision = new Preprocessing(Preprocessing.Resize.ANTIALIAS, 0.875, Normalization.IMAGENET, false,
+                Preprocessing.DEFAULT_MAX_PIXELS);
+        RgbImage decoded = new ImageDecoder(torchvision).decode(jpeg, TARGET);
+        assertEquals(4000, decoded.width(), "every pixel, as PIL's filter sees them");
+        assertEquals(3000, decoded.height());
+    }
+
+    @Test
     void subsamplingStepKeepsTwiceTheTarget() {
         assertEquals(1, ImageDecoder.subsampling(640, 427, 224), "the golden photos are decoded whole");
         assertEquals(1, ImageDecoder.subsampling(895, 895, 224));

@@ -213,6 +213,37 @@ class OnnxImportTest {
     }
 
     @Test
+    void aNormalisationBakedIntoTheGraphIsRefused(@TempDir Path dir) throws IOException {
+        // x * 2 before the first convolution: weights alone would not show it.
+        Path file = edited(dir, "mobilenet_v2_0.35_folded.onnx", g -> {
+            g.addInitializer(Onnx.TensorProto.newBuilder().setName("two").setDataType(Onnx.TensorProto.DataType.FLOAT_VALUE)
+                    .addFloatData(2));
+            g.addNode(0, Onnx.NodeProto.newBuilder().setName("scale").setOpType("Mul").addInput("input").addInput("two")
+                    .addOutput("scaled"));
+            Onnx.NodeProto first = g.getNode(1);
+            g.setNode(1, first.toBuilder().setInput(0, "scaled"));
+        });
+        ModelFileException e = assertThrows(ModelFileException.class, () -> ImportedModels.load(file));
+        assertTrue(e.getMessage().contains("node 'scale' (Mul) does not fit: it takes the constant 'two'"), e.getMessage());
+    }
+
+    @Test
+    void identityNodesInACircleAreRefusedNotFollowedForever(@TempDir Path dir) throws IOException {
+        Path file = edited(dir, "mobilenet_v2_0.35_folded.onnx", g -> {
+            g.addNode(0, Onnx.NodeProto.newBuilder().setName("a").setOpType("Identity").addInput("b").addOutput("a"));
+            g.addNode(0, Onnx.NodeProto.newBuilder().setName("b").setOpType("Identity").addInput("a").addOutput("b"));
+            for (int i = 0; i < g.getNodeCount(); i++) {
+                if (g.getNode(i).getOpType().equals("Conv")) {
+                    g.setNode(i, g.getNode(i).toBuilder().setInput(1, "a"));
+                    return;
+                }
+            }
+        });
+        ModelFileException e = assertThrows(ModelFileException.class, () -> ImportedModels.load(file));
+        assertTrue(e.getMessage().contains("Identity nodes that lead to each other"), e.getMessage());
+    }
+
+    @Test
     void externalDataOutsideTheModelsDirectoryIsRefused(@TempDir Path dir) throws IOException {
         Path secret = Files.write(dir.resolve("secret.bin"), new byte[1 << 20]);
         Path models = Files.createDirectories(dir.resolve("models"));
@@ -224,6 +255,14 @@ class OnnxImportTest {
         });
         ModelFileException e = assertThrows(ModelFileException.class, () -> ImportedModels.load(file));
         assertTrue(e.getMessage().contains("names external data '../secret.bin' that is not a file under the model's directory"),
+                e.getMessage());
+        // Nor through a link inside the directory.
+        Files.createSymbolicLink(models.resolve("inside.bin"), secret);
+        Path linked = edited(models, "mobilenet_v3_small_0.5_folded.onnx", g -> g.setInitializer(0, g.getInitializer(0).toBuilder()
+                .clearRawData().setDataLocation(Onnx.TensorProto.DataLocation.EXTERNAL)
+                .addExternalData(Onnx.StringStringEntryProto.newBuilder().setKey("location").setValue("inside.bin"))));
+        e = assertThrows(ModelFileException.class, () -> ImportedModels.load(linked));
+        assertTrue(e.getMessage().contains("names external data 'inside.bin' that is not a file under the model's directory"),
                 e.getMessage());
     }
 }
