@@ -1,5 +1,6 @@
 package dev.mobilenetspark.job;
 
+import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 
@@ -17,6 +18,18 @@ public final class SparkSessions {
 
     /** True when this call created the session, so the caller should stop it at the end. */
     public record Handle(SparkSession session, boolean created) { }
+
+    /**
+     * The Hadoop configuration of the driver before Spark starts, as Spark builds its own: the
+     * {@code spark.hadoop.*} settings (credentials, fs.defaultFS) apply to the file systems whose
+     * paths are checked here, before any session exists.
+     */
+    public static Configuration hadoopConfiguration() {
+        Configuration hadoop = new Configuration();
+        System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("spark.hadoop."))
+                .forEach(k -> hadoop.set(k.substring("spark.hadoop.".length()), System.getProperty(k)));
+        return hadoop;
+    }
 
     public static Handle getOrCreate() {
         return getOrCreate("parquet");

@@ -1,12 +1,15 @@
 package dev.mobilenetspark.model;
 
+import dev.mobilenetspark.model.architecture.LayerNames;
 import dev.mobilenetspark.model.architecture.MobileNetBuilder;
 import dev.mobilenetspark.model.architecture.NetworkGraph;
 import dev.mobilenetspark.model.cost.CostReport;
 import dev.mobilenetspark.model.image.Preprocessing;
 
+import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 import java.io.Serializable;
 import java.nio.ByteBuffer;
@@ -15,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Properties;
 import java.util.TreeMap;
 
@@ -70,6 +74,33 @@ public final class MobileNetModel {
     /** The same network and preprocessing with other class names (e.g. from a user's labels file). */
     public MobileNetModel withLabels(Labels names) {
         return of(config, preprocessing, names, network);
+    }
+
+    /**
+     * The same backbone (every layer up to the embedding, weights shared by copy) with {@code head}
+     * as its only classifier: dense layers of an earlier head are dropped, since the new head was
+     * trained on the embedding itself.
+     */
+    public MobileNetModel withHead(LinearHead head) {
+        int features = embeddingSize();
+        if (head.features() != features) {
+            throw new IllegalArgumentException("the head reads " + head.features() + " features but " + config.summary()
+                    + " gives embeddings of " + features);
+        }
+        MobileNetConfig target = config.with(c -> c.head(List.of(), head.classes()));
+        ComputationGraph net = MobileNetBuilder.build(target, 0);
+        for (Layer layer : net.getLayers()) {
+            String name = layer.conf().getLayer().getLayerName();
+            if (name.equals(LayerNames.PREDICTIONS)) {
+                // DL4J's dense weights are [in, out]: the head's rows are its columns.
+                layer.setParam("W", Nd4j.create(head.weights(), new long[] {head.classes(), features}, 'c')
+                        .transpose().dup('c'));
+                layer.setParam("b", Nd4j.create(head.bias(), new long[] {1, head.classes()}, 'c'));
+            } else if (layer.numParams() > 0) {
+                layer.setParams(network.getLayer(name).params().dup());
+            }
+        }
+        return of(target, preprocessing, head.labels(), net);
     }
 
     /**

@@ -10,7 +10,6 @@ import dev.mobilenetspark.job.OutputTarget;
 import dev.mobilenetspark.job.SparkSessions;
 import dev.mobilenetspark.model.Labels;
 import dev.mobilenetspark.model.MobileNetModel;
-import dev.mobilenetspark.model.ModelFileException;
 
 import org.apache.hadoop.conf.Configuration;
 import picocli.CommandLine;
@@ -22,7 +21,6 @@ import java.io.IOException;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.Callable;
 
 /**
  * {@code infer}: reads images, runs the model on every executor, writes labels, embeddings and
@@ -30,10 +28,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "infer", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Label and embed images with a MobileNet on Spark; write labels, embeddings and errors tables.")
-public final class InferCommand implements Callable<Integer> {
-
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
+public final class InferCommand extends ConfiguredCommand {
 
     @Option(names = "--input", required = true, paramLabel = "PATH",
             description = "A path or glob of image files or Parquet files, or a Delta table's path; a table name with"
@@ -127,17 +122,11 @@ public final class InferCommand implements Callable<Integer> {
     @Option(names = "--conf-file", paramLabel = "FILE", description = "Options as a properties file (key = long option name).")
     java.nio.file.Path confFile;
 
-    /** Set by the entry point: the defaults provider whose keys are checked against the options. */
-    OptionDefaults defaults;
-
     /** What the run did, once it has run. */
     JobSummary summary;
 
     @Override
-    public Integer call() throws IOException {
-        if (defaults != null) {
-            defaults.checkKeys(spec);
-        }
+    int run() throws IOException {
         OutputTarget target = new OutputTarget(output, outputTablePrefix, format, mode, skipExisting);
         positive("--top-k", topK);
         positive("--batch-size", batchSize);
@@ -148,11 +137,7 @@ public final class InferCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--partitions must be 0 or more");
         }
         int nativeThreads = threads.value();
-        Configuration hadoop = new Configuration();
-        // As Spark builds its own: spark.hadoop.* settings (credentials, fs.defaultFS) apply to
-        // the output's file system here too, where the run is decided before Spark starts.
-        System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("spark.hadoop."))
-                .forEach(k -> hadoop.set(k.substring("spark.hadoop.".length()), System.getProperty(k)));
+        Configuration hadoop = SparkSessions.hadoopConfiguration();
         String resolvedFormat = InputSpec.resolveFormat(input, inputFormat, hadoop);
         InputSpec inputSpec = new InputSpec(input, resolvedFormat, imageColumn, idColumn, pathColumn,
                 keepColumns == null ? List.of() : keepColumns, recursive, pathGlobFilter, partitions);
@@ -187,12 +172,7 @@ public final class InferCommand implements Callable<Integer> {
     }
 
     private MobileNetModel loadModel() throws IOException {
-        MobileNetModel net;
-        try {
-            net = model.load();
-        } catch (ModelFileException e) {
-            throw new IllegalArgumentException(e.getMessage());
-        }
+        MobileNetModel net = model.load();
         if (labels != null) {
             Labels names;
             try {

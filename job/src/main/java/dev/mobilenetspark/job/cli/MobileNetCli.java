@@ -9,6 +9,8 @@ import picocli.CommandLine.Command;
 import java.io.PrintWriter;
 import java.net.URI;
 import java.nio.file.AccessDeniedException;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The command-line entry point ({@code bin/mobilenet-spark SUBCOMMAND}). Results go to stdout,
@@ -17,7 +19,7 @@ import java.nio.file.AccessDeniedException;
  */
 @Command(name = "mobilenet-spark", mixinStandardHelpOptions = true,
         description = "Batch image inference with a Deeplearning4j MobileNet.",
-        subcommands = {InferCommand.class, DescribeCommand.class, BenchCommand.class})
+        subcommands = {InferCommand.class, DescribeCommand.class, BenchCommand.class, TrainHeadCommand.class})
 public final class MobileNetCli implements Runnable {
 
     public static final int BAD_ARGUMENT = 2;
@@ -74,15 +76,26 @@ public final class MobileNetCli implements Runnable {
     }
 
     /**
-     * The command tree for {@code args}, with {@code infer}'s defaults drawn from the conf file
-     * the arguments name and from Spark's configuration.
+     * The command tree for {@code args}, with each command's defaults drawn from Spark's
+     * configuration, and {@code infer}'s also from the conf file the arguments name.
      */
     public static CommandLine commandLine(String... args) {
         CommandLine cli = new CommandLine(new MobileNetCli());
         OptionDefaults defaults = OptionDefaults.forArguments(args);
-        CommandLine infer = cli.getSubcommands().get("infer");
-        infer.setDefaultValueProvider(defaults);
-        ((InferCommand) infer.getCommand()).defaults = defaults;
+        Set<String> configured = new TreeSet<>();
+        cli.getSubcommands().forEach((name, sub) -> {
+            if (sub.getCommand() instanceof ConfiguredCommand) {
+                configured.add(name);
+            }
+        });
+        for (String name : configured) {
+            CommandLine sub = cli.getSubcommands().get(name);
+            Set<String> others = new TreeSet<>(configured);
+            others.remove(name);
+            OptionDefaults own = defaults.forCommand(name, others);
+            sub.setDefaultValueProvider(own);
+            ((ConfiguredCommand) sub.getCommand()).defaults = own;
+        }
         return cli;
     }
 
@@ -100,6 +113,6 @@ public final class MobileNetCli implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required: infer, describe or bench");
+        throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required: " + String.join(", ", spec.subcommands().keySet()));
     }
 }

@@ -4,6 +4,7 @@ import dev.mobilenetspark.model.Architecture;
 import dev.mobilenetspark.model.Labels;
 import dev.mobilenetspark.model.MobileNetConfig;
 import dev.mobilenetspark.model.MobileNetModel;
+import dev.mobilenetspark.model.ModelFileException;
 import dev.mobilenetspark.model.file.ModelLoader;
 import dev.mobilenetspark.model.image.Preprocessing;
 
@@ -59,13 +60,20 @@ final class ModelOptions {
         return load(config());
     }
 
-    /** Loads the model file, or builds {@code network} (a shape of the benchmark's) with the seeded weights. */
+    /**
+     * Loads the model file, or builds {@code network} (a shape of the benchmark's) with the seeded
+     * weights. A file that is no model is a bad argument.
+     */
     MobileNetModel load(MobileNetConfig network) throws IOException {
         if (model != null) {
             if (!Files.isReadable(model)) {
                 throw new IllegalArgumentException("cannot read model file " + model);
             }
-            return ModelLoader.load(model);
+            try {
+                return ModelLoader.load(model);
+            } catch (ModelFileException e) {
+                throw new IllegalArgumentException(e.getMessage());
+            }
         }
         return MobileNetModel.create(network, Preprocessing.keras(), Labels.none(), seed);
     }

@@ -18,7 +18,9 @@ import java.util.TreeSet;
  * properties file keyed by long option name, e.g. {@code batch-size=64}), then from Spark's
  * configuration ({@code spark.mobilenet.batch-size=64}, e.g. through spark-submit's --conf),
  * then the option's own default. So a run can be reproduced from one file, and the command
- * line always wins.
+ * line always wins. {@code infer}'s keys are {@code spark.mobilenet.NAME}; every other
+ * command's are {@code spark.mobilenet.COMMAND.NAME}, so that {@code train-head}'s
+ * {@code --labels TABLE} never takes {@code infer}'s labels file.
  *
  * <p>Spark's configuration is read as spark-submit hands it to the driver, as {@code spark.*}
  * system properties, without Spark's own classes: {@code --help}, {@code describe} and a bad
@@ -32,11 +34,25 @@ final class OptionDefaults implements CommandLine.IDefaultValueProvider {
     private final Properties file;
     private final String fileName;
     private final Properties spark;
+    private final String prefix;
+    private final Set<String> otherCommands;
 
-    private OptionDefaults(Properties file, String fileName, Properties spark) {
+    private OptionDefaults(Properties file, String fileName, Properties spark, String prefix, Set<String> otherCommands) {
         this.file = file;
         this.fileName = fileName;
         this.spark = spark;
+        this.prefix = prefix;
+        this.otherCommands = otherCommands;
+    }
+
+    /**
+     * The defaults of {@code command}: {@code infer}'s under {@code spark.mobilenet.}, whose
+     * {@code otherCommands} have key spaces of their own; any other command's under
+     * {@code spark.mobilenet.COMMAND.}, and only there: the conf file is {@code infer}'s.
+     */
+    OptionDefaults forCommand(String command, Set<String> otherCommands) {
+        return command.equals("infer") ? new OptionDefaults(file, fileName, spark, SPARK_PREFIX, otherCommands)
+                : new OptionDefaults(new Properties(), null, spark, SPARK_PREFIX + command + ".", Set.of());
     }
 
     /** Finds {@code --conf-file} among the arguments (or in Spark's configuration) and reads it. */
@@ -58,7 +74,7 @@ final class OptionDefaults implements CommandLine.IDefaultValueProvider {
                 throw new IllegalArgumentException("cannot read conf file " + confFile + ": " + e.getMessage());
             }
         }
-        return new OptionDefaults(props, confFile, spark);
+        return new OptionDefaults(props, confFile, spark, SPARK_PREFIX, Set.of());
     }
 
     @Override
@@ -68,7 +84,11 @@ final class OptionDefaults implements CommandLine.IDefaultValueProvider {
         }
         String key = option.longestName().replaceFirst("^--", "");
         String value = file.getProperty(key);
-        return value != null ? value.trim() : spark.getProperty(SPARK_PREFIX + key);
+        return value != null ? value.trim() : spark.getProperty(prefix + key);
+    }
+
+    private boolean isOtherCommands(String key) {
+        return otherCommands.stream().anyMatch(c -> key.startsWith(SPARK_PREFIX + c + "."));
     }
 
     /** Fails on keys that name no option of {@code command}: a typo must not pass silently. */
@@ -83,7 +103,7 @@ final class OptionDefaults implements CommandLine.IDefaultValueProvider {
             }
         }
         for (String key : spark.stringPropertyNames()) {
-            if (key.startsWith(SPARK_PREFIX) && !known.contains(key.substring(SPARK_PREFIX.length()))) {
+            if (key.startsWith(prefix) && !isOtherCommands(key) && !known.contains(key.substring(prefix.length()))) {
                 throw new IllegalArgumentException("unknown option in Spark configuration: " + key);
             }
         }

@@ -1,0 +1,90 @@
+package dev.mobilenetspark.job.cli;
+
+import dev.mobilenetspark.job.SparkSessions;
+import dev.mobilenetspark.job.StoredTable;
+import dev.mobilenetspark.job.train.HeadTraining;
+import dev.mobilenetspark.model.MobileNetModel;
+import dev.mobilenetspark.model.file.ModelFile;
+
+import org.apache.hadoop.conf.Configuration;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * {@code train-head}: a new classifier on a backbone's embeddings (transfer learning), written
+ * as a model file that {@code infer --model} runs. Options may come from
+ * {@code spark.mobilenet.train-head.NAME}.
+ */
+@Command(name = "train-head", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Train a logistic-regression head (Spark MLlib) on an embeddings table and the images' labels;"
+                + " print held-out accuracy; write the backbone with the new head as a model file.")
+final class TrainHeadCommand extends ConfiguredCommand {
+
+    @Option(names = "--embeddings", required = true, paramLabel = "PATH|TABLE",
+            description = "An embeddings table written by infer: its directory (any format infer writes) or a table name.")
+    String embeddings;
+
+    @Option(names = "--labels", required = true, paramLabel = "PATH|TABLE",
+            description = "Each image's class: a table, or Parquet or CSV (with a header) files, with columns image_id and label.")
+    String labels;
+
+    @Option(names = "--test-labels", paramLabel = "PATH|TABLE",
+            description = "Hold out these images (image_id, label), a data set's own test split, instead of a share by --holdout.")
+    String testLabels;
+
+    @Mixin
+    ModelOptions backbone;
+
+    @Option(names = "--output", required = true, paramLabel = "FILE", description = "The new model file; never replaced.")
+    Path output;
+
+    @Option(names = "--holdout", defaultValue = "0.2",
+            description = "Share of the labelled images held out for the accuracy figures, by image id (default: ${DEFAULT-VALUE}).")
+    double holdout;
+
+    @Option(names = "--reg", defaultValue = "0.001",
+            description = "L2 regularisation, on standardised embeddings (default: ${DEFAULT-VALUE}).")
+    double reg;
+
+    @Option(names = "--max-iter", defaultValue = "100", description = "Iterations of the optimiser (default: ${DEFAULT-VALUE}).")
+    int maxIter;
+
+    @Option(names = "--split-seed", defaultValue = "1", description = "Which images are held out (default: ${DEFAULT-VALUE}).")
+    long splitSeed;
+
+    /** What training gave, once it ran. */
+    HeadTraining.Result result;
+
+    @Override
+    int run() throws Exception {
+        HeadTraining.Settings settings = new HeadTraining.Settings(holdout, reg, maxIter, splitSeed);
+        if (Files.exists(output)) {
+            throw new IllegalArgumentException("--output " + output + " exists; choose another path");
+        }
+        Configuration hadoop = SparkSessions.hadoopConfiguration();
+        StoredTable embeddingTable = StoredTable.resolve(embeddings, "--embeddings", hadoop);
+        StoredTable labelTable = StoredTable.resolve(labels, "--labels", hadoop);
+        StoredTable testTable = testLabels == null ? null : StoredTable.resolve(testLabels, "--test-labels", hadoop);
+        MobileNetModel net = backbone.load();
+
+        SparkSessions.Handle spark = SparkSessions.getOrCreate(embeddingTable.format());
+        try {
+            result = HeadTraining.train(embeddingTable.read(spark.session()), labelTable.read(spark.session()),
+                    testTable == null ? null : testTable.read(spark.session()), net, settings);
+            ModelFile.write(result.model(), output);
+            System.out.print(result.format());
+            System.out.println("wrote " + output + ": " + result.model().config().summary() + ", model_id "
+                    + result.model().contentHash());
+            System.out.flush();
+            return 0;
+        } finally {
+            if (spark.created()) {
+                spark.session().stop();
+            }
+        }
+    }
+}
