@@ -29,6 +29,9 @@ class InferArgumentsTest {
         System.clearProperty("spark.mobilenet.top-k");
         System.clearProperty("spark.mobilenet.batch-size");
         System.clearProperty("spark.mobilenet.bogus");
+        System.clearProperty("spark.mobilenet.train-head.labels");
+        System.clearProperty("spark.mobilenet.train-head.holdout");
+        System.clearProperty("spark.mobilenet.train-head.top-k");
     }
 
     private void refused(String expected, String... args) {
@@ -101,9 +104,28 @@ class InferArgumentsTest {
         assertFalse(fromSpark.recursive);
     }
 
-    private static InferCommand parse(String... args) {
+    @Test
+    void eachCommandHasItsOwnKeys() {
+        System.setProperty("spark.mobilenet.train-head.labels", "db.fashion_labels");
+        System.setProperty("spark.mobilenet.train-head.holdout", "0.3");
+        System.setProperty("spark.mobilenet.top-k", "4");
+
+        InferCommand infer = parse("infer", "--input", "x", "--output", "y");
+        assertEquals(null, infer.labels, "train-head's --labels is not infer's");
+        assertEquals(4, infer.topK);
+        TrainHeadCommand train = parse("train-head", "--embeddings", "e", "--output", "m.zip");
+        assertEquals("db.fashion_labels", train.labels);
+        assertEquals(0.3, train.holdout);
+
+        System.setProperty("spark.mobilenet.train-head.top-k", "3");
+        refused("unknown option in Spark configuration: spark.mobilenet.train-head.top-k",
+                "train-head", "--embeddings", "e", "--labels", "l", "--output", dir.resolve("m.zip").toString());
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T> T parse(String... args) {
         CommandLine cli = MobileNetCli.commandLine(args);
         CommandLine.ParseResult result = cli.parseArgs(args);
-        return (InferCommand) result.subcommand().commandSpec().userObject();
+        return (T) result.subcommand().commandSpec().userObject();
     }
 }
