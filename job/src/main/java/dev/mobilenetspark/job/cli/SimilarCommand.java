@@ -1,0 +1,149 @@
+package dev.mobilenetspark.job.cli;
+
+import dev.mobilenetspark.job.SparkSessions;
+import dev.mobilenetspark.job.StoredTable;
+import dev.mobilenetspark.job.similar.SimilaritySearch;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.util.List;
+import java.util.Locale;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.max;
+
+/**
+ * {@code similar}: near-duplicate pairs and their groups over an embeddings table, or each query
+ * image's nearest neighbours. Options may come from {@code spark.mobilenet.similar.NAME}.
+ */
+@Command(name = "similar", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Find pairs of images whose embeddings' cosine is at least --threshold, and their groups;"
+                + " or with --query, each query image's nearest neighbours.")
+final class SimilarCommand extends ConfiguredCommand {
+
+    private static final List<String> FORMATS = List.of("parquet", "orc", "json", "delta");
+
+    @Option(names = "--embeddings", required = true, paramLabel = "PATH|TABLE",
+            description = "An embeddings table written by infer: its directory (any format infer writes) or a table name.")
+    String embeddings;
+
+    @Option(names = "--output", required = true, paramLabel = "DIR",
+            description = "Write DIR/pairs (id_a, id_b, cosine) and DIR/groups (group_id, image_id); with --query, DIR/neighbours.")
+    String output;
+
+    @Option(names = "--threshold", defaultValue = "0.95",
+            description = "Least cosine of a pair (default: ${DEFAULT-VALUE}).")
+    double threshold;
+
+    @Option(names = "--model-id", paramLabel = "ID",
+            description = "The model whose embeddings to compare, when the table holds several models' rows.")
+    String modelId;
+
+    @Option(names = "--method", defaultValue = "auto",
+            description = "exact (dot products between blocks of vectors), lsh (MLlib's bucketed random projections,"
+                    + " confirmed by the exact cosine) or auto: exact below --exact-below vectors (default: ${DEFAULT-VALUE}).")
+    String method;
+
+    @Option(names = "--exact-below", defaultValue = "50000",
+            description = "With --method auto: the exact search up to this many vectors (default: ${DEFAULT-VALUE}).")
+    long exactBelow;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Seed of the random projections (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--query", paramLabel = "PATH|TABLE",
+            description = "Embeddings of query images (same model): write each one's --top-k nearest images instead of pairs.")
+    String query;
+
+    @Option(names = "--top-k", defaultValue = "10", description = "With --query: neighbours per query image (default: ${DEFAULT-VALUE}).")
+    int topK;
+
+    @Option(names = "--format", defaultValue = "parquet", description = "parquet, orc, json or delta (default: ${DEFAULT-VALUE}).")
+    String format;
+
+    @Option(names = "--mode", defaultValue = "errorifexists",
+            description = "errorifexists or overwrite (default: ${DEFAULT-VALUE}).")
+    String mode;
+
+    /** What the search found, once it ran. */
+    SimilaritySearch.Result result;
+
+    @Override
+    int run() throws Exception {
+        SimilaritySearch.Settings settings = new SimilaritySearch.Settings(threshold, method, exactBelow, seed);
+        if (!FORMATS.contains(format)) {
+            throw new IllegalArgumentException("--format must be one of " + String.join(", ", FORMATS) + ", got '" + format + "'");
+        }
+        if (!List.of("errorifexists", "overwrite").contains(mode)) {
+            throw new IllegalArgumentException("--mode must be errorifexists or overwrite, got '" + mode + "'");
+        }
+        if (topK < 1) {
+            throw new IllegalArgumentException("--top-k must be at least 1, got " + topK);
+        }
+        Configuration hadoop = SparkSessions.hadoopConfiguration();
+        StoredTable table = StoredTable.resolve(embeddings, "--embeddings", hadoop);
+        StoredTable queries = query == null ? null : StoredTable.resolve(query, "--query", hadoop);
+        List<String> outputs = query == null ? List.of("pairs", "groups") : List.of("neighbours");
+        if (mode.equals("errorifexists")) {
+            for (String name : outputs) {
+                Path path = new Path(output, name);
+                if (path.getFileSystem(hadoop).exists(path)) {
+                    throw new IllegalArgumentException("output " + path + " exists; use --mode overwrite to replace it");
+                }
+            }
+        }
+
+        SparkSessions.Handle spark = SparkSessions.getOrCreate(format);
+        try {
+            Dataset<Row> vectors = SimilaritySearch.unitVectors(oneModel(table.read(spark.session()), "--embeddings"));
+            if (queries != null) {
+                Dataset<Row> q = SimilaritySearch.unitVectors(oneModel(queries.read(spark.session()), "--query"));
+                write(SimilaritySearch.nearest(spark.session(), q, vectors, topK), "neighbours");
+                System.out.printf(Locale.ROOT, "wrote %s/neighbours: the %d nearest images of each query image%n", output, topK);
+                return 0;
+            }
+            result = SimilaritySearch.search(spark.session(), vectors, settings);
+            write(result.pairs(), "pairs");
+            write(result.groups(), "groups");
+            Dataset<Row> groups = spark.session().read().format(format).load(new Path(output, "groups").toString());
+            Row sizes = groups.groupBy("group_id").count().agg(count(lit(1)), max("count")).first();
+            System.out.printf(Locale.ROOT, "%d embeddings, method %s, threshold %s: %d pairs, %d groups (the largest %d)%n"
+                            + "wrote %s/pairs and %s/groups%n", result.vectors(), result.method(), threshold,
+                    spark.session().read().format(format).load(new Path(output, "pairs").toString()).count(),
+                    sizes.getLong(0), sizes.isNullAt(1) ? 0 : sizes.getLong(1), output, output);
+            return 0;
+        } finally {
+            if (spark.created()) {
+                spark.session().stop();
+            }
+        }
+    }
+
+    /** The rows of one model: --model-id's, or the table's only model. */
+    private Dataset<Row> oneModel(Dataset<Row> rows, String option) {
+        if (!List.of(rows.columns()).contains("model_id")) {
+            return rows;
+        }
+        if (modelId != null) {
+            return rows.where(col("model_id").equalTo(modelId));
+        }
+        List<String> models = rows.select("model_id").distinct().limit(3).as(Encoders.STRING()).collectAsList();
+        if (models.size() > 1) {
+            throw new IllegalArgumentException(option + " holds the embeddings of several models (" + models
+                    + "...); name one with --model-id, since only one model's embeddings are comparable");
+        }
+        return rows;
+    }
+
+    private void write(Dataset<Row> rows, String name) {
+        rows.write().format(format).mode(mode).save(new Path(output, name).toString());
+    }
+}

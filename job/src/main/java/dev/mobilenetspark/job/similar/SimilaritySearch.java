@@ -1,0 +1,253 @@
+package dev.mobilenetspark.job.similar;
+
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.graphx.Edge;
+import org.apache.spark.graphx.Graph;
+import org.apache.spark.graphx.lib.ConnectedComponents;
+import org.apache.spark.ml.feature.BucketedRandomProjectionLSH;
+import org.apache.spark.ml.feature.BucketedRandomProjectionLSHModel;
+import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.api.java.UDF1;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.storage.StorageLevel;
+import scala.Tuple2;
+import scala.reflect.ClassTag;
+import scala.reflect.ClassTag$;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.PriorityQueue;
+
+import static org.apache.spark.ml.functions.array_to_vector;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.collect_list;
+import static org.apache.spark.sql.functions.explode;
+import static org.apache.spark.sql.functions.expr;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.min;
+import static org.apache.spark.sql.functions.pmod;
+import static org.apache.spark.sql.functions.struct;
+import static org.apache.spark.sql.functions.udf;
+import static org.apache.spark.sql.functions.xxhash64;
+
+/**
+ * Pairs of images whose embeddings' cosine is at least a threshold, the groups they join into,
+ * and each query image's nearest neighbours. Embeddings are L2-normalised first, so a cosine is
+ * a dot product. Candidates come from exact dot products between blocks of vectors (below
+ * {@link #exactBelow} vectors) or from MLlib's bucketed random projections ({@link LshPlan});
+ * every pair written was confirmed by its exact cosine.
+ */
+public final class SimilaritySearch {
+
+    /** Vectors per block of the exact search: a block of 1,280-float vectors is 10 MB. */
+    static final int BLOCK = 2048;
+
+    /**
+     * @param threshold  least cosine of a pair, in (-1, 1]
+     * @param method     auto, exact or lsh
+     * @param exactBelow with {@code auto}: exact up to this many vectors, LSH from there
+     * @param seed       of the random projections
+     */
+    public record Settings(double threshold, String method, long exactBelow, long seed) {
+
+        public Settings {
+            if (!(threshold > -1 && threshold <= 1)) {
+                throw new IllegalArgumentException("--threshold must be above -1 and at most 1, got " + threshold);
+            }
+            if (!List.of("auto", "exact", "lsh").contains(method)) {
+                throw new IllegalArgumentException("--method must be auto, exact or lsh, got '" + method + "'");
+            }
+        }
+    }
+
+    /** The tables a search gives, and how the pairs were found. */
+    public record Result(Dataset<Row> pairs, Dataset<Row> groups, String method, long vectors) { }
+
+    private static final StructType PAIRS = new StructType().add("id_a", DataTypes.StringType)
+            .add("id_b", DataTypes.StringType).add("cosine", DataTypes.DoubleType);
+
+    private SimilaritySearch() {
+    }
+
+    /**
+     * Unit vectors of {@code embeddings} (image_id, embedding), one row per image: the first of
+     * an image's duplicate rows, and rows whose embedding is all zeros (no direction) left out.
+     */
+    public static Dataset<Row> unitVectors(Dataset<Row> embeddings) {
+        Column norm = expr("sqrt(aggregate(embedding, 0D, (s, x) -> s + cast(x as double) * x))");
+        return embeddings.select(col("image_id").cast("string").as("image_id"), col("embedding"))
+                .dropDuplicates("image_id")
+                .withColumn("norm", norm).where(col("norm").gt(0))
+                .select(col("image_id"), expr("transform(embedding, x -> cast(x / norm as float))").as("v"));
+    }
+
+    /** The pairs at or above the threshold and the connected groups of every image. */
+    public static Result search(SparkSession spark, Dataset<Row> vectors, Settings settings) {
+        long count = vectors.count();
+        String method = settings.method().equals("auto") ? (count < settings.exactBelow() ? "exact" : "lsh")
+                : settings.method();
+        Dataset<Row> pairs = count < 2 ? spark.createDataFrame(List.of(), PAIRS)
+                : method.equals("exact") ? exactPairs(spark, vectors, settings.threshold(), count)
+                : lshPairs(spark, vectors, settings);
+        return new Result(pairs, groups(spark, vectors.select("image_id"), pairs), method, count);
+    }
+
+    /** Every pair, by dot products between each two blocks of vectors (a block with itself too). */
+    static Dataset<Row> exactPairs(SparkSession spark, Dataset<Row> vectors, double threshold, long count) {
+        Dataset<Row> blocks = blocks(vectors, count);
+        Dataset<Row> blockPairs = blocks.as("a").crossJoin(blocks.as("b")).where(col("a.block").leq(col("b.block")));
+        JavaRDD<Row> rows = blockPairs.javaRDD().flatMap(r -> {
+            List<Row> out = new ArrayList<>();
+            boolean same = r.getInt(0) == r.getInt(2);
+            List<Row> a = r.getList(1);
+            List<Row> b = r.getList(3);
+            float[][] va = floats(a);
+            float[][] vb = floats(b);
+            for (int i = 0; i < va.length; i++) {
+                for (int j = same ? i + 1 : 0; j < vb.length; j++) {
+                    double cosine = dot(va[i], vb[j]);
+                    if (cosine >= threshold) {
+                        String x = a.get(i).getString(0);
+                        String y = b.get(j).getString(0);
+                        out.add(x.compareTo(y) < 0 ? RowFactory.create(x, y, cosine) : RowFactory.create(y, x, cosine));
+                    }
+                }
+            }
+            return out.iterator();
+        });
+        return spark.createDataFrame(rows, PAIRS);
+    }
+
+    /**
+     * Candidates from banded MLlib projections: images that share all of a band's buckets; each
+     * candidate pair once, then its exact cosine.
+     */
+    static Dataset<Row> lshPairs(SparkSession spark, Dataset<Row> vectors, Settings settings) {
+        int dimensions = vectors.select(expr("size(v)")).first().getInt(0);
+        LshPlan plan = LshPlan.forThreshold(settings.threshold(), dimensions);
+        Dataset<Row> features = vectors.withColumn("features", array_to_vector(col("v").cast("array<double>")));
+        BucketedRandomProjectionLSHModel model = new BucketedRandomProjectionLSH().setInputCol("features")
+                .setOutputCol("hashes").setBucketLength(plan.bucketLength()).setNumHashTables(plan.hashTables())
+                .setSeed(settings.seed()).fit(features);
+        int perBand = plan.perBand();
+        UDF1<scala.collection.Seq<Vector>, long[]> bandKeys = hashes -> {
+            long[] keys = new long[hashes.size() / perBand];
+            for (int band = 0; band < keys.length; band++) {
+                long key = band;
+                for (int i = 0; i < perBand; i++) {
+                    key = key * 1_000_003L + (long) hashes.apply(band * perBand + i).apply(0);
+                }
+                keys[band] = key;
+            }
+            return keys;
+        };
+        spark.udf().register("mobilenet_band_keys", udf(bandKeys, DataTypes.createArrayType(DataTypes.LongType)));
+        Dataset<Row> keyed = model.transform(features)
+                .select(col("image_id"), explode(expr("mobilenet_band_keys(hashes)")).as("key"));
+        Dataset<Row> candidates = keyed.as("a").join(keyed.as("b"), col("a.key").equalTo(col("b.key"))
+                        .and(col("a.image_id").lt(col("b.image_id"))))
+                .select(col("a.image_id").as("id_a"), col("b.image_id").as("id_b")).distinct();
+        return candidates.join(vectors.withColumnRenamed("image_id", "id_a").withColumnRenamed("v", "va"), "id_a")
+                .join(vectors.withColumnRenamed("image_id", "id_b").withColumnRenamed("v", "vb"), "id_b")
+                .select(col("id_a"), col("id_b"),
+                        expr("aggregate(zip_with(va, vb, (x, y) -> cast(x as double) * y), 0D, (s, p) -> s + p)").as("cosine"))
+                .where(col("cosine").geq(lit(settings.threshold())));
+    }
+
+    /**
+     * Each image's group: the connected components of the pairs (GraphX), named by their
+     * smallest image_id; an image in no pair is a group of its own.
+     */
+    static Dataset<Row> groups(SparkSession spark, Dataset<Row> ids, Dataset<Row> pairs) {
+        Dataset<Row> numbered = spark.createDataFrame(ids.javaRDD().zipWithIndex()
+                        .map(t -> RowFactory.create(t._1().getString(0), t._2())),
+                new StructType().add("image_id", DataTypes.StringType).add("vertex", DataTypes.LongType));
+        JavaRDD<Edge<Object>> edges = pairs.join(numbered.withColumnRenamed("image_id", "id_a").withColumnRenamed("vertex", "va"), "id_a")
+                .join(numbered.withColumnRenamed("image_id", "id_b").withColumnRenamed("vertex", "vb"), "id_b")
+                .select("va", "vb").javaRDD().map(r -> new Edge<Object>(r.getLong(0), r.getLong(1), Boolean.TRUE));
+        ClassTag<Object> any = ClassTag$.MODULE$.apply(Object.class);
+        Graph<Object, Object> graph = Graph.apply(numbered.javaRDD().map(r -> new Tuple2<Object, Object>(r.getLong(1), Boolean.TRUE)).rdd(),
+                edges.rdd(), Boolean.TRUE, StorageLevel.MEMORY_AND_DISK(), StorageLevel.MEMORY_AND_DISK(), any, any);
+        JavaRDD<Row> components = ConnectedComponents.run(graph, any, any).vertices().toJavaRDD()
+                .map(t -> RowFactory.create(((Number) t._1()).longValue(), ((Number) t._2()).longValue()));
+        Dataset<Row> byVertex = spark.createDataFrame(components,
+                new StructType().add("vertex", DataTypes.LongType).add("component", DataTypes.LongType));
+        Dataset<Row> members = numbered.join(byVertex, "vertex");
+        Dataset<Row> names = members.groupBy("component").agg(min("image_id").as("group_id"));
+        return members.join(names, "component").select("group_id", "image_id");
+    }
+
+    /**
+     * The {@code k} images of {@code vectors} nearest each query vector by exact cosine (the
+     * query image itself left out): query_id, rank (from 1), image_id, cosine.
+     */
+    public static Dataset<Row> nearest(SparkSession spark, Dataset<Row> queries, Dataset<Row> vectors, int k) {
+        long count = vectors.count();
+        Dataset<Row> blockPairs = blocks(queries, queries.count()).as("q").crossJoin(blocks(vectors, count).as("b"));
+        StructType schema = new StructType().add("query_id", DataTypes.StringType).add("image_id", DataTypes.StringType)
+                .add("cosine", DataTypes.DoubleType);
+        JavaRDD<Row> best = blockPairs.javaRDD().flatMap(r -> topK(r.getList(1), r.getList(3), k));
+        return spark.createDataFrame(best, schema)
+                .withColumn("rank", expr("row_number() over (partition by query_id order by cosine desc, image_id)"))
+                .where(col("rank").leq(k)).select("query_id", "rank", "image_id", "cosine");
+    }
+
+    private static Iterator<Row> topK(List<Row> queries, List<Row> block, int k) {
+        float[][] q = floats(queries);
+        float[][] v = floats(block);
+        List<Row> out = new ArrayList<>();
+        for (int i = 0; i < q.length; i++) {
+            String query = queries.get(i).getString(0);
+            PriorityQueue<Object[]> heap = new PriorityQueue<>(k + 1, (x, y) -> Double.compare((double) x[1], (double) y[1]));
+            for (int j = 0; j < v.length; j++) {
+                String id = block.get(j).getString(0);
+                if (id.equals(query)) {
+                    continue;
+                }
+                heap.add(new Object[] {id, dot(q[i], v[j])});
+                if (heap.size() > k) {
+                    heap.poll();
+                }
+            }
+            for (Object[] e : heap) {
+                out.add(RowFactory.create(query, e[0], e[1]));
+            }
+        }
+        return out.iterator();
+    }
+
+    /** Vectors in blocks of about {@link #BLOCK}, by a hash of the id: block, list of (image_id, v). */
+    private static Dataset<Row> blocks(Dataset<Row> vectors, long count) {
+        long blocks = Math.max(1, (count + BLOCK - 1) / BLOCK);
+        return vectors.withColumn("block", pmod(xxhash64(col("image_id")), lit(blocks)).cast("int"))
+                .groupBy("block").agg(collect_list(struct(col("image_id"), col("v"))).as("rows"));
+    }
+
+    private static float[][] floats(List<Row> rows) {
+        float[][] out = new float[rows.size()][];
+        for (int i = 0; i < out.length; i++) {
+            List<Float> v = rows.get(i).getList(1);
+            float[] f = new float[v.size()];
+            for (int j = 0; j < f.length; j++) {
+                f[j] = v.get(j);
+            }
+            out[i] = f;
+        }
+        return out;
+    }
+
+    static double dot(float[] a, float[] b) {
+        double sum = 0;
+        for (int i = 0; i < a.length; i++) {
+            sum += (double) a[i] * b[i];
+        }
+        return sum;
+    }
+}
