@@ -31,14 +31,15 @@ public final class FashionMnist {
     public static void main(String[] args) throws IOException {
         Path idx = Path.of(args[0]);
         Path out = Path.of(args[1]);
-        int limit = args.length > 2 ? Integer.parseInt(args[2]) : Integer.MAX_VALUE;
+        int trainLimit = args.length > 2 ? Integer.parseInt(args[2]) : Integer.MAX_VALUE;
+        int testLimit = args.length > 3 ? Integer.parseInt(args[3]) : Integer.MAX_VALUE;
         SparkSession spark = SparkSession.builder().master("local[2]").appName("prepare fashion-mnist")
                 .config("spark.ui.enabled", false).getOrCreate();
         try {
             for (String split : new String[] {"train", "test"}) {
                 String prefix = split.equals("train") ? "train" : "t10k";
                 List<Row> rows = rows(idx.resolve(prefix + "-images-idx3-ubyte.gz"), idx.resolve(prefix + "-labels-idx1-ubyte.gz"),
-                        split, limit);
+                        split, split.equals("train") ? trainLimit : testLimit);
                 StructType schema = new StructType().add("image_id", DataTypes.StringType)
                         .add("image", DataTypes.BinaryType).add("label", DataTypes.StringType);
                 spark.createDataFrame(rows, schema).repartition(Math.max(1, rows.size() / 10_000)).write()

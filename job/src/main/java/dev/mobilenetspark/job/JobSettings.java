@@ -1,5 +1,6 @@
 package dev.mobilenetspark.job;
 
+import dev.mobilenetspark.job.geo.Places;
 import dev.mobilenetspark.model.MobileNetModel;
 
 import java.io.Serializable;
@@ -11,9 +12,11 @@ import java.io.Serializable;
  * @param threads      native threads per executor JVM (one forward pass runs at a time per JVM);
  *                     0 for the executor's cores
  * @param maxFileBytes image files larger than this are refused at the read stage
+ * @param places       a places model's cells, whose centres the labels table reports; null for
+ *                     any other model
  */
 public record JobSettings(MobileNetModel.Identity model, boolean embeddings, int topK, int batchSize, int threads,
-                          long maxFileBytes) implements Serializable {
+                          long maxFileBytes, Places places) implements Serializable {
 
     private static final long serialVersionUID = 1L;
 
@@ -23,6 +26,7 @@ public record JobSettings(MobileNetModel.Identity model, boolean embeddings, int
     /** The settings for running {@code model}. */
     public static JobSettings of(MobileNetModel model, boolean embeddings, int topK, int batchSize, int threads,
                                  long maxFileBytes) {
-        return new JobSettings(model.identity(), embeddings, topK, batchSize, threads, maxFileBytes);
+        return new JobSettings(model.identity(), embeddings, topK, batchSize, threads, maxFileBytes,
+                Places.of(model.labels()).orElse(null));
     }
 }

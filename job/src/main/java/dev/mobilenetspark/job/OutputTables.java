@@ -1,5 +1,7 @@
 package dev.mobilenetspark.job;
 
+import dev.mobilenetspark.job.geo.Places;
+
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -13,7 +15,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
+import static org.apache.spark.sql.functions.array;
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.element_at;
 import static org.apache.spark.sql.functions.lit;
 
 /**
@@ -22,7 +26,8 @@ import static org.apache.spark.sql.functions.lit;
  *
  * <ul>
  *   <li>labels: image_id, the kept input columns (--keep-columns), label_index array&lt;int&gt;,
- *       label array&lt;string&gt;, score array&lt;float&gt; (best first), the lineage, processed_at;</li>
+ *       label array&lt;string&gt;, score array&lt;float&gt; (best first), for a places model
+ *       cell, lat and lng (the top cell and its centre), the lineage, processed_at;</li>
  *   <li>embeddings: image_id, embedding array&lt;float&gt;, the lineage;</li>
  *   <li>errors: image_id, the kept input columns, source, stage (read, decode, preprocess,
  *       infer), error, the lineage.</li>
@@ -53,12 +58,33 @@ public final class OutputTables {
                 ? new Column[] {col("image_id"), col(ImageSource.KEPT + ".*")} : new Column[] {col("image_id")};
         return switch (table) {
             case LABELS -> results.where(ok).select(concat(id, new Column[] {col("label_index"), col("label"),
-                    col("score")}, lineage, new Column[] {col("processed_at"), run}));
+                    col("score")}, places(settings.places()), lineage, new Column[] {col("processed_at"), run}));
             case EMBEDDINGS -> results.where(ok).select(concat(new Column[] {col("image_id"), col("embedding")}, lineage,
                     new Column[] {run}));
             case ERRORS -> results.where(col("stage").isNotNull()).select(concat(id, new Column[] {col("source"),
                     col("stage"), col("error")}, lineage, new Column[] {run}));
         };
+    }
+
+    /**
+     * A places model's columns: the top cell's token and its centre (the predicted position), read
+     * from the cells' table by the top class; the cells are few, so they travel in the plan.
+     */
+    private static Column[] places(Places places) {
+        if (places == null) {
+            return new Column[0];
+        }
+        Column top = col("label_index").getItem(0).plus(1);
+        Column[] lat = new Column[places.tokens().length];
+        Column[] lng = new Column[lat.length];
+        Column[] tokens = new Column[lat.length];
+        for (int i = 0; i < lat.length; i++) {
+            lat[i] = lit(places.centres()[2 * i]);
+            lng[i] = lit(places.centres()[2 * i + 1]);
+            tokens[i] = lit(places.tokens()[i]);
+        }
+        return new Column[] {element_at(array(tokens), top).as("cell"), element_at(array(lat), top).as("lat"),
+                element_at(array(lng), top).as("lng")};
     }
 
     private static Column[] concat(Column[]... parts) {

@@ -143,6 +143,14 @@ public final class InferCommand extends ConfiguredCommand {
                 keepColumns == null ? List.of() : keepColumns, recursive, pathGlobFilter, partitions);
         MobileNetModel net = loadModel();
         JobSettings settings = JobSettings.of(net, embeddings, topK, batchSize, nativeThreads, maxFileBytes);
+        if (settings.places() != null) {
+            for (String column : inputSpec.keepColumns()) {
+                if (List.of("cell", "lat", "lng").contains(column)) {
+                    throw new IllegalArgumentException("--keep-columns cannot keep '" + column + "': a places model's"
+                            + " labels table has a column of that name (rename it in the input)");
+                }
+            }
+        }
         ChunkedOutput.Run run = InferenceJob.begin(target, settings, inputSpec, hadoop);
 
         SparkSessions.Handle spark = SparkSessions.getOrCreate(target.format());

@@ -20,7 +20,7 @@ import java.util.TreeSet;
 @Command(name = "mobilenet-spark", mixinStandardHelpOptions = true,
         description = "Batch image inference with a Deeplearning4j MobileNet.",
         subcommands = {InferCommand.class, DescribeCommand.class, BenchCommand.class, TrainHeadCommand.class,
-                SimilarCommand.class})
+                GeoCellsCommand.class, GeoEvalCommand.class, SimilarCommand.class})
 public final class MobileNetCli implements Runnable {
 
     public static final int BAD_ARGUMENT = 2;

@@ -9,7 +9,9 @@ import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.util.List;
@@ -28,8 +30,6 @@ import static org.apache.spark.sql.functions.max;
         description = "Find pairs of images whose embeddings' cosine is at least --threshold, and their groups;"
                 + " or with --query, each query image's nearest neighbours.")
 final class SimilarCommand extends ConfiguredCommand {
-
-    private static final List<String> FORMATS = List.of("parquet", "orc", "json", "delta");
 
     @Option(names = "--embeddings", required = true, paramLabel = "PATH|TABLE",
             description = "An embeddings table written by infer: its directory (any format infer writes) or a table name.")
@@ -66,12 +66,8 @@ final class SimilarCommand extends ConfiguredCommand {
     @Option(names = "--top-k", defaultValue = "10", description = "With --query: neighbours per query image (default: ${DEFAULT-VALUE}).")
     int topK;
 
-    @Option(names = "--format", defaultValue = "parquet", description = "parquet, orc, json or delta (default: ${DEFAULT-VALUE}).")
-    String format;
-
-    @Option(names = "--mode", defaultValue = "errorifexists",
-            description = "errorifexists or overwrite (default: ${DEFAULT-VALUE}).")
-    String mode;
+    @Mixin
+    TableOutput tables;
 
     /** What the search found, once it ran. */
     SimilaritySearch.Result result;
@@ -79,29 +75,15 @@ final class SimilarCommand extends ConfiguredCommand {
     @Override
     int run() throws Exception {
         SimilaritySearch.Settings settings = new SimilaritySearch.Settings(threshold, method, exactBelow, seed);
-        if (!FORMATS.contains(format)) {
-            throw new IllegalArgumentException("--format must be one of " + String.join(", ", FORMATS) + ", got '" + format + "'");
-        }
-        if (!List.of("errorifexists", "overwrite").contains(mode)) {
-            throw new IllegalArgumentException("--mode must be errorifexists or overwrite, got '" + mode + "'");
-        }
         if (topK < 1) {
             throw new IllegalArgumentException("--top-k must be at least 1, got " + topK);
         }
         Configuration hadoop = SparkSessions.hadoopConfiguration();
         StoredTable table = StoredTable.resolve(embeddings, "--embeddings", hadoop);
         StoredTable queries = query == null ? null : StoredTable.resolve(query, "--query", hadoop);
-        List<String> outputs = query == null ? List.of("pairs", "groups") : List.of("neighbours");
-        if (mode.equals("errorifexists")) {
-            for (String name : outputs) {
-                Path path = new Path(output, name);
-                if (path.getFileSystem(hadoop).exists(path)) {
-                    throw new IllegalArgumentException("output " + path + " exists; use --mode overwrite to replace it");
-                }
-            }
-        }
+        tables.check(hadoop, query == null ? new String[] {path("pairs"), path("groups")} : new String[] {path("neighbours")});
 
-        SparkSessions.Handle spark = SparkSessions.getOrCreate(format);
+        SparkSessions.Handle spark = SparkSessions.getOrCreate(tables.format);
         try {
             Dataset<Row> vectors = SimilaritySearch.unitVectors(oneModel(table.read(spark.session()), "--embeddings"));
             if (queries != null) {
@@ -113,11 +95,11 @@ final class SimilarCommand extends ConfiguredCommand {
             result = SimilaritySearch.search(spark.session(), vectors, settings);
             write(result.pairs(), "pairs");
             write(result.groups(), "groups");
-            Dataset<Row> groups = spark.session().read().format(format).load(new Path(output, "groups").toString());
+            Dataset<Row> groups = read(spark.session(), "groups");
             Row sizes = groups.groupBy("group_id").count().agg(count(lit(1)), max("count")).first();
             System.out.printf(Locale.ROOT, "%d embeddings, method %s, threshold %s: %d pairs, %d groups (the largest %d)%n"
                             + "wrote %s/pairs and %s/groups%n", result.vectors(), result.method(), threshold,
-                    spark.session().read().format(format).load(new Path(output, "pairs").toString()).count(),
+                    read(spark.session(), "pairs").count(),
                     sizes.getLong(0), sizes.isNullAt(1) ? 0 : sizes.getLong(1), output, output);
             return 0;
         } finally {
@@ -144,6 +126,14 @@ final class SimilarCommand extends ConfiguredCommand {
     }
 
     private void write(Dataset<Row> rows, String name) {
-        rows.write().format(format).mode(mode).save(new Path(output, name).toString());
+        tables.write(rows, path(name));
+    }
+
+    private Dataset<Row> read(SparkSession spark, String name) {
+        return spark.read().format(tables.format).option("header", true).load(path(name));
+    }
+
+    private String path(String name) {
+        return new Path(output, name).toString();
     }
 }

@@ -2,11 +2,15 @@ package dev.mobilenetspark.job.cli;
 
 import dev.mobilenetspark.job.SparkSessions;
 import dev.mobilenetspark.job.StoredTable;
+import dev.mobilenetspark.job.geo.GeoCells;
 import dev.mobilenetspark.job.train.HeadTraining;
 import dev.mobilenetspark.model.MobileNetModel;
 import dev.mobilenetspark.model.file.ModelFile;
 
 import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -28,13 +32,25 @@ final class TrainHeadCommand extends ConfiguredCommand {
             description = "An embeddings table written by infer: its directory (any format infer writes) or a table name.")
     String embeddings;
 
-    @Option(names = "--labels", required = true, paramLabel = "PATH|TABLE",
+    @Option(names = "--labels", paramLabel = "PATH|TABLE",
             description = "Each image's class: a table, or Parquet or CSV (with a header) files, with columns image_id and label.")
     String labels;
 
     @Option(names = "--test-labels", paramLabel = "PATH|TABLE",
             description = "Hold out these images (image_id, label), a data set's own test split, instead of a share by --holdout.")
     String testLabels;
+
+    @Option(names = "--cells", paramLabel = "PATH|TABLE",
+            description = "Instead of --labels: the cells geo-cells wrote; each image of --points is labelled by its cell,"
+                    + " and the model becomes a places model.")
+    String cells;
+
+    @Option(names = "--points", paramLabel = "PATH|TABLE", description = "With --cells: the images' positions (image_id, lat, lng).")
+    String points;
+
+    @Option(names = "--test-points", paramLabel = "PATH|TABLE",
+            description = "With --cells: hold out these images, labelled by their cells, instead of a share by --holdout.")
+    String testPoints;
 
     @Mixin
     ModelOptions backbone;
@@ -65,16 +81,31 @@ final class TrainHeadCommand extends ConfiguredCommand {
         if (Files.exists(output)) {
             throw new IllegalArgumentException("--output " + output + " exists; choose another path");
         }
+        if ((labels == null) == (cells == null)) {
+            throw new IllegalArgumentException("train-head needs --labels, or --cells with --points");
+        }
+        if (cells != null ? points == null || testLabels != null : points != null || testPoints != null) {
+            throw new IllegalArgumentException("--points and --test-points go with --cells, --test-labels with --labels");
+        }
         Configuration hadoop = SparkSessions.hadoopConfiguration();
         StoredTable embeddingTable = StoredTable.resolve(embeddings, "--embeddings", hadoop);
-        StoredTable labelTable = StoredTable.resolve(labels, "--labels", hadoop);
-        StoredTable testTable = testLabels == null ? null : StoredTable.resolve(testLabels, "--test-labels", hadoop);
+        StoredTable labelTable = StoredTable.resolve(cells != null ? points : labels, cells != null ? "--points" : "--labels", hadoop);
+        String test = cells != null ? testPoints : testLabels;
+        StoredTable testTable = test == null ? null : StoredTable.resolve(test, cells != null ? "--test-points" : "--test-labels", hadoop);
+        StoredTable cellTable = cells == null ? null : StoredTable.resolve(cells, "--cells", hadoop);
         MobileNetModel net = backbone.load();
 
         SparkSessions.Handle spark = SparkSessions.getOrCreate(embeddingTable.format());
         try {
-            result = HeadTraining.train(embeddingTable.read(spark.session()), labelTable.read(spark.session()),
-                    testTable == null ? null : testTable.read(spark.session()), net, settings);
+            SparkSession session = spark.session();
+            Dataset<Row> trainLabels = labelTable.read(session);
+            Dataset<Row> heldOut = testTable == null ? null : testTable.read(session);
+            if (cellTable != null) {
+                Dataset<Row> cellRows = cellTable.read(session);
+                trainLabels = GeoCells.labels(session, trainLabels, cellRows);
+                heldOut = heldOut == null ? null : GeoCells.labels(session, heldOut, cellRows);
+            }
+            result = HeadTraining.train(embeddingTable.read(session), trainLabels, heldOut, net, settings);
             ModelFile.write(result.model(), output);
             System.out.print(result.format());
             System.out.println("wrote " + output + ": " + result.model().config().summary() + ", model_id "

@@ -1,0 +1,44 @@
+package dev.mobilenetspark.job.cli;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.util.List;
+
+/** {@code --format} and {@code --mode} of the commands that write whole small tables (similar, geo-*). */
+final class TableOutput {
+
+    private static final List<String> FORMATS = List.of("parquet", "orc", "json", "csv", "delta");
+
+    @Option(names = "--format", defaultValue = "parquet", description = "parquet, orc, json, csv or delta (default: ${DEFAULT-VALUE}).")
+    String format;
+
+    @Option(names = "--mode", defaultValue = "errorifexists", description = "errorifexists or overwrite (default: ${DEFAULT-VALUE}).")
+    String mode;
+
+    /** Checks the options, and that none of {@code paths} exists unless it may be replaced. */
+    void check(Configuration hadoop, String... paths) throws IOException {
+        if (!FORMATS.contains(format)) {
+            throw new IllegalArgumentException("--format must be one of " + String.join(", ", FORMATS) + ", got '" + format + "'");
+        }
+        if (!List.of("errorifexists", "overwrite").contains(mode)) {
+            throw new IllegalArgumentException("--mode must be errorifexists or overwrite, got '" + mode + "'");
+        }
+        if (mode.equals("errorifexists")) {
+            for (String p : paths) {
+                Path path = new Path(p);
+                if (path.getFileSystem(hadoop).exists(path)) {
+                    throw new IllegalArgumentException("output " + path + " exists; use --mode overwrite to replace it");
+                }
+            }
+        }
+    }
+
+    void write(Dataset<Row> rows, String path) {
+        rows.write().format(format).mode(mode).option("header", true).save(path);
+    }
+}
