@@ -71,7 +71,7 @@ public final class EndToEndBenchmark {
             ChunkedOutput.Run run = InferenceJob.begin(target, settings, spec,
                     spark.session().sparkContext().hadoopConfiguration());
             JobSummary summary = InferenceJob.run(spark.session(), spec, target, settings, model,
-                    new InferenceJob.Plan(InferenceJob.DEFAULT_CHUNK_ROWS, new ErrorBudget(1.0, -1), Map.of()), run);
+                    new InferenceJob.Plan(InferenceJob.DEFAULT_CHUNK_ROWS, new ErrorBudget(1.0, -1), Map.of(), null), run);
             double startup = summary.firstBatchSeconds() < 0 ? -1 : summary.firstBatchSeconds() - preparation;
             return new Result(summary, preparation, startup, peakRssMb());
         } finally {

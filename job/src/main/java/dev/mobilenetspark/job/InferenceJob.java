@@ -68,8 +68,9 @@ public final class InferenceJob {
      * @param chunkRows rows per chunk
      * @param budget    the error budget, checked as chunks commit
      * @param options   the command's options, for the run log
+     * @param report    where to write the run's HTML report ({@link RunReport}); null for none
      */
-    public record Plan(int chunkRows, ErrorBudget budget, Map<String, String> options) { }
+    public record Plan(int chunkRows, ErrorBudget budget, Map<String, String> options, String report) { }
 
     /**
      * Runs the job and writes its tables; throws {@link ErrorBudgetExceeded}, leaving the
@@ -112,6 +113,7 @@ public final class InferenceJob {
             List<String> written = new ArrayList<>();
             double writeSeconds = 0;
             int total = chunks.chunks().size();
+            RunReport report = plan.report() == null ? null : new RunReport(plan.report());
             for (ChunkPlan.Chunk chunk : chunks.chunks()) {
                 int number = run.firstChunk() + chunk.index();
                 ChunkedOutput.ChunkRecord done = committed.get(number);
@@ -169,8 +171,14 @@ public final class InferenceJob {
                     }
                     writeSeconds += (System.nanoTime() - writeStart) / 1e9;
                     (ours ? now : before).add(record);
-                    progress(number, before.chunks + now.chunks, total, now, chunks.rows() - before.read,
-                            (System.nanoTime() - start) / 1e9);
+                    double committedAt = (System.nanoTime() - start) / 1e9;
+                    progress(number, before.chunks + now.chunks, total, now, chunks.rows() - before.read, committedAt);
+                    if (report != null && ours) {
+                        if (report.needsSample()) {
+                            report.sample(spark, shipped, rows, results);
+                        }
+                        report.chunk(number, record.read(), committedAt);
+                    }
                 } finally {
                     results.unpersist();
                 }
@@ -193,9 +201,13 @@ public final class InferenceJob {
             double firstBatch = firstBatchAt.isPresent() ? (firstBatchAt.getAsLong() - jvmStart) / 1000.0 : -1;
             JobSummary.StageSeconds stages = new JobSummary.StageSeconds(metrics.readNanos.value() / 1e9,
                     metrics.decodeNanos.value() / 1e9, metrics.inferNanos.value() / 1e9, writeSeconds);
-            return new JobSummary(now.read, now.labelled, now.failedByStage, duplicates, before.read + now.skipped,
-                    metrics.modelLoads.value(), startup, firstBatch, runSeconds, stages, written,
+            JobSummary summary = new JobSummary(now.read, now.labelled, now.failedByStage, duplicates,
+                    before.read + now.skipped, metrics.modelLoads.value(), startup, firstBatch, runSeconds, stages, written,
                     new JobSummary.Chunks(total, before.chunks, run.runId()));
+            if (report != null) {
+                report.write(spark, target, settings, summary, run.runId());
+            }
+            return summary;
         } finally {
             warmUp.cancel(true);
             tableWrites.shutdownNow();

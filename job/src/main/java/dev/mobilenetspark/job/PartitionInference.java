@@ -2,9 +2,6 @@ package dev.mobilenetspark.job;
 
 import dev.mobilenetspark.model.ModelHandler;
 
-import org.apache.hadoop.fs.FSDataInputStream;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Row;
@@ -21,7 +18,7 @@ import java.util.NoSuchElementException;
 
 /**
  * Runs inside {@code mapPartitions}: a plain batching iterator over rows. It reads each input
- * row's bytes, has the JVM's {@link ModelHandler} prepare them, gathers fixed-size batches of
+ * row's bytes ({@link ImageBytes}), has the JVM's {@link ModelHandler} prepare them, gathers fixed-size batches of
  * prepared images, has the handler run each batch, and emits one {@link ResultRow} per input
  * row. A row that fails to read, decode, preprocess or infer becomes a result with that stage
  * and the message; it never fails the task.
@@ -36,7 +33,7 @@ final class PartitionInference implements MapPartitionsFunction<Row, Row> {
 
     private final JobSettings settings;
     private final Broadcast<byte[]> modelBytes;
-    private final Broadcast<SerializableConfiguration> hadoopConf;
+    private final ImageBytes images;
     private final JobMetrics metrics;
     private final StructType resultSchema;
 
@@ -45,7 +42,7 @@ final class PartitionInference implements MapPartitionsFunction<Row, Row> {
                        Broadcast<SerializableConfiguration> hadoopConf, JobMetrics metrics, StructType resultSchema) {
         this.settings = settings;
         this.modelBytes = modelBytes;
-        this.hadoopConf = hadoopConf;
+        this.images = new ImageBytes(settings.maxFileBytes(), hadoopConf);
         this.metrics = metrics;
         this.resultSchema = resultSchema;
     }
@@ -148,43 +145,6 @@ final class PartitionInference implements MapPartitionsFunction<Row, Row> {
         if (id == null) {
             throw new IOException("the image id is null");
         }
-        String path = row.getAs("path");
-        if (path != null) {
-            return readFile(path, row.getAs("length"));
-        }
-        byte[] bytes = row.getAs("image");
-        if (bytes == null || bytes.length == 0) {
-            throw new IOException(bytes == null ? "the image cell is null" : "the image cell is empty");
-        }
-        return bytes;
-    }
-
-    /**
-     * The file's bytes. {@code listed} is its length when the driver listed it, so the file
-     * system is not asked again; a manifest's file is read to its end instead of being asked
-     * its length first (one request, not two, on an object store).
-     */
-    private byte[] readFile(String path, Long listed) throws IOException {
-        Path p = new Path(path);
-        FileSystem fs = p.getFileSystem(hadoopConf.value().value());
-        long limit = settings.maxFileBytes();
-        if (listed != null && listed > limit) {
-            throw new IOException("the file has " + listed + " bytes, over the limit of " + limit);
-        }
-        try (FSDataInputStream in = fs.open(p)) {
-            if (listed == null) {
-                byte[] bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limit + 1));
-                if (bytes.length > limit) {
-                    throw new IOException("the file has more than " + limit + " bytes, over the limit");
-                }
-                return bytes;
-            }
-            byte[] bytes = new byte[(int) (long) listed];
-            in.readFully(0, bytes);
-            if (in.read(listed, new byte[1], 0, 1) > 0) {
-                throw new IOException("the file has grown since it was listed with " + listed + " bytes");
-            }
-            return bytes;
-        }
+        return images.of(row);
     }
 }

@@ -2,15 +2,19 @@ package dev.mobilenetspark.job;
 
 import dev.mobilenetspark.model.MobileNetModel;
 import dev.mobilenetspark.model.file.ModelFile;
+import dev.mobilenetspark.model.image.Thumbnail;
 
 import org.apache.spark.api.java.JavaFutureAction;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.MapFunction;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.util.LongAccumulator;
 import org.apache.spark.util.SerializableConfiguration;
@@ -64,6 +68,27 @@ public final class ShippedModel implements AutoCloseable {
     Dataset<Row> results(Dataset<Row> rows) {
         StructType schema = ResultRow.schema(rows.schema());
         return rows.mapPartitions(new PartitionInference(settings, model, hadoopConf, metrics, schema), Encoders.row(schema));
+    }
+
+    /**
+     * A small JPEG of each of {@code rows}' images (of {@link ImageSource#COLUMNS}), made on the
+     * executors as the model decodes: image_id, thumbnail (null where the image does not decode).
+     */
+    Dataset<Row> thumbnails(Dataset<Row> rows, int size) {
+        ImageBytes images = new ImageBytes(settings.maxFileBytes(), hadoopConf);
+        JobSettings s = settings;
+        Broadcast<byte[]> m = model;
+        LongAccumulator loads = metrics.modelLoads;
+        StructType schema = new StructType().add("image_id", DataTypes.StringType).add("thumbnail", DataTypes.BinaryType);
+        return rows.map((MapFunction<Row, Row>) row -> {
+            byte[] thumbnail;
+            try {
+                thumbnail = Thumbnail.jpeg(images.of(row), ExecutorModels.get(s, m, loads).model().preprocessing(), size);
+            } catch (IOException | RuntimeException e) {
+                thumbnail = null;
+            }
+            return RowFactory.create(row.<String>getAs("image_id"), thumbnail);
+        }, Encoders.row(schema));
     }
 
     /**

@@ -119,6 +119,11 @@ public final class InferCommand extends ConfiguredCommand {
                     + " at the first one not committed (default: ${DEFAULT-VALUE}).")
     int chunkRows;
 
+    @Option(names = "--report", paramLabel = "DIR",
+            description = "Also write DIR/index.html: a sample of images with their labels, the top-1 scores, errors by"
+                    + " stage, throughput per chunk and the summary; one self-contained page.")
+    String report;
+
     @Option(names = "--conf-file", paramLabel = "FILE", description = "Options as a properties file (key = long option name).")
     java.nio.file.Path confFile;
 
@@ -156,7 +161,7 @@ public final class InferCommand extends ConfiguredCommand {
         SparkSessions.Handle spark = SparkSessions.getOrCreate(target.format());
         try {
             summary = InferenceJob.run(spark.session(), inputSpec, target, settings, net,
-                    new InferenceJob.Plan(chunkRows, budget, options()), run);
+                    new InferenceJob.Plan(chunkRows, budget, options(), report), run);
             System.out.print(summary.format());
             System.out.flush();
             return 0;
