@@ -6,10 +6,12 @@ import dev.mobilenetspark.job.similar.SimilaritySearch;
 
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.DataFrameReader;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.StructType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -39,8 +41,9 @@ final class SimilarCommand extends ConfiguredCommand {
             description = "Write DIR/pairs (id_a, id_b, cosine) and DIR/groups (group_id, image_id); with --query, DIR/neighbours.")
     String output;
 
-    @Option(names = "--threshold", defaultValue = "0.95",
-            description = "Least cosine of a pair (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--threshold", defaultValue = "0.85",
+            description = "Least cosine of a pair (default: ${DEFAULT-VALUE}: on the sample photos' near-duplicates, nsfwjs"
+                    + " V2's embeddings put every version with its photo and no two photos together at 0.825-0.86).")
     double threshold;
 
     @Option(names = "--model-id", paramLabel = "ID",
@@ -70,7 +73,7 @@ final class SimilarCommand extends ConfiguredCommand {
     TableOutput tables;
 
     /** What the search found, once it ran. */
-    SimilaritySearch.Result result;
+    SimilaritySearch.Pairs result;
 
     @Override
     int run() throws Exception {
@@ -92,14 +95,14 @@ final class SimilarCommand extends ConfiguredCommand {
                 System.out.printf(Locale.ROOT, "wrote %s/neighbours: the %d nearest images of each query image%n", output, topK);
                 return 0;
             }
-            result = SimilaritySearch.search(spark.session(), vectors, settings);
-            write(result.pairs(), "pairs");
-            write(result.groups(), "groups");
-            Dataset<Row> groups = read(spark.session(), "groups");
-            Row sizes = groups.groupBy("group_id").count().agg(count(lit(1)), max("count")).first();
+            SimilaritySearch.Pairs found = SimilaritySearch.pairs(spark.session(), vectors, settings);
+            write(found.pairs(), "pairs");
+            Dataset<Row> pairs = read(spark.session(), "pairs", SimilaritySearch.PAIRS);
+            write(SimilaritySearch.groups(spark.session(), vectors.select("image_id"), pairs), "groups");
+            Row sizes = read(spark.session(), "groups", SimilaritySearch.GROUPS).groupBy("group_id").count().agg(count(lit(1)), max("count")).first();
+            result = found;
             System.out.printf(Locale.ROOT, "%d embeddings, method %s, threshold %s: %d pairs, %d groups (the largest %d)%n"
-                            + "wrote %s/pairs and %s/groups%n", result.vectors(), result.method(), threshold,
-                    read(spark.session(), "pairs").count(),
+                            + "wrote %s/pairs and %s/groups%n", found.vectors(), found.method(), threshold, pairs.count(),
                     sizes.getLong(0), sizes.isNullAt(1) ? 0 : sizes.getLong(1), output, output);
             return 0;
         } finally {
@@ -129,8 +132,11 @@ final class SimilarCommand extends ConfiguredCommand {
         tables.write(rows, path(name));
     }
 
-    private Dataset<Row> read(SparkSession spark, String name) {
-        return spark.read().format(tables.format).option("header", true).load(path(name));
+    /** A table this command wrote, with its schema given (an empty JSON or CSV table has none to infer). */
+    private Dataset<Row> read(SparkSession spark, String name, StructType schema) {
+        DataFrameReader reader = spark.read().format(tables.format).option("header", true);
+        // Delta keeps its schema in its log and refuses one given at read time.
+        return (tables.format.equals("delta") ? reader : reader.schema(schema)).load(path(name));
     }
 
     private String path(String name) {

@@ -67,11 +67,15 @@ public final class SimilaritySearch {
         }
     }
 
-    /** The tables a search gives, and how the pairs were found. */
-    public record Result(Dataset<Row> pairs, Dataset<Row> groups, String method, long vectors) { }
+    /** The pairs a search finds (lazily: each action runs the search), how, and among how many vectors. */
+    public record Pairs(Dataset<Row> pairs, String method, long vectors) { }
 
-    private static final StructType PAIRS = new StructType().add("id_a", DataTypes.StringType)
+    /** The pairs table: id_a, id_b, cosine. */
+    public static final StructType PAIRS = new StructType().add("id_a", DataTypes.StringType)
             .add("id_b", DataTypes.StringType).add("cosine", DataTypes.DoubleType);
+    /** The groups table: group_id, image_id. */
+    public static final StructType GROUPS = new StructType().add("group_id", DataTypes.StringType)
+            .add("image_id", DataTypes.StringType);
 
     private SimilaritySearch() {
     }
@@ -88,15 +92,18 @@ public final class SimilaritySearch {
                 .select(col("image_id"), expr("transform(embedding, x -> cast(x / norm as float))").as("v"));
     }
 
-    /** The pairs at or above the threshold and the connected groups of every image. */
-    public static Result search(SparkSession spark, Dataset<Row> vectors, Settings settings) {
+    /**
+     * The pairs at or above the threshold: id_a, id_b (id_a &lt; id_b), cosine. Write them before
+     * grouping them ({@link #groups}), so that the search runs once.
+     */
+    public static Pairs pairs(SparkSession spark, Dataset<Row> vectors, Settings settings) {
         long count = vectors.count();
         String method = settings.method().equals("auto") ? (count < settings.exactBelow() ? "exact" : "lsh")
                 : settings.method();
         Dataset<Row> pairs = count < 2 ? spark.createDataFrame(List.of(), PAIRS)
                 : method.equals("exact") ? exactPairs(spark, vectors, settings.threshold(), count)
                 : lshPairs(spark, vectors, settings);
-        return new Result(pairs, groups(spark, vectors.select("image_id"), pairs), method, count);
+        return new Pairs(pairs, method, count);
     }
 
     /** Every pair, by dot products between each two blocks of vectors (a block with itself too). */
@@ -162,10 +169,10 @@ public final class SimilaritySearch {
     }
 
     /**
-     * Each image's group: the connected components of the pairs (GraphX), named by their
-     * smallest image_id; an image in no pair is a group of its own.
+     * Each image of {@code ids} (image_id) in its group: the connected components of the pairs
+     * (GraphX), named by their smallest image_id; an image in no pair is a group of its own.
      */
-    static Dataset<Row> groups(SparkSession spark, Dataset<Row> ids, Dataset<Row> pairs) {
+    public static Dataset<Row> groups(SparkSession spark, Dataset<Row> ids, Dataset<Row> pairs) {
         Dataset<Row> numbered = spark.createDataFrame(ids.javaRDD().zipWithIndex()
                         .map(t -> RowFactory.create(t._1().getString(0), t._2())),
                 new StructType().add("image_id", DataTypes.StringType).add("vertex", DataTypes.LongType));
