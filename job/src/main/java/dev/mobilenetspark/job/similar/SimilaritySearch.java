@@ -6,6 +6,7 @@ import org.apache.spark.graphx.Graph;
 import org.apache.spark.graphx.lib.ConnectedComponents;
 import org.apache.spark.ml.feature.BucketedRandomProjectionLSH;
 import org.apache.spark.ml.feature.BucketedRandomProjectionLSHModel;
+import org.apache.spark.ml.linalg.DenseMatrix;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -106,7 +107,7 @@ public final class SimilaritySearch {
         return new Pairs(pairs, method, count);
     }
 
-    /** Every pair, by dot products between each two blocks of vectors (a block with itself too). */
+    /** Every pair, by the dot products between each two blocks of vectors (a block with itself too). */
     static Dataset<Row> exactPairs(SparkSession spark, Dataset<Row> vectors, double threshold, long count) {
         Dataset<Row> blocks = blocks(vectors, count);
         Dataset<Row> blockPairs = blocks.as("a").crossJoin(blocks.as("b")).where(col("a.block").leq(col("b.block")));
@@ -115,11 +116,10 @@ public final class SimilaritySearch {
             boolean same = r.getInt(0) == r.getInt(2);
             List<Row> a = r.getList(1);
             List<Row> b = r.getList(3);
-            float[][] va = floats(a);
-            float[][] vb = floats(b);
-            for (int i = 0; i < va.length; i++) {
-                for (int j = same ? i + 1 : 0; j < vb.length; j++) {
-                    double cosine = dot(va[i], vb[j]);
+            DenseMatrix dots = dots(a, b);
+            for (int i = 0; i < a.size(); i++) {
+                for (int j = same ? i + 1 : 0; j < b.size(); j++) {
+                    double cosine = dots.apply(i, j);
                     if (cosine >= threshold) {
                         String x = a.get(i).getString(0);
                         String y = b.get(j).getString(0);
@@ -207,18 +207,17 @@ public final class SimilaritySearch {
     }
 
     private static Iterator<Row> topK(List<Row> queries, List<Row> block, int k) {
-        float[][] q = floats(queries);
-        float[][] v = floats(block);
+        DenseMatrix dots = dots(queries, block);
         List<Row> out = new ArrayList<>();
-        for (int i = 0; i < q.length; i++) {
+        for (int i = 0; i < queries.size(); i++) {
             String query = queries.get(i).getString(0);
             PriorityQueue<Object[]> heap = new PriorityQueue<>(k + 1, (x, y) -> Double.compare((double) x[1], (double) y[1]));
-            for (int j = 0; j < v.length; j++) {
+            for (int j = 0; j < block.size(); j++) {
                 String id = block.get(j).getString(0);
                 if (id.equals(query)) {
                     continue;
                 }
-                heap.add(new Object[] {id, dot(q[i], v[j])});
+                heap.add(new Object[] {id, dots.apply(i, j)});
                 if (heap.size() > k) {
                     heap.poll();
                 }
@@ -230,24 +229,37 @@ public final class SimilaritySearch {
         return out.iterator();
     }
 
+    /**
+     * Every dot product between the vectors of {@code a} and of {@code b} (rows of image_id, v):
+     * one matrix product by Spark's BLAS, in double precision.
+     */
+    static DenseMatrix dots(List<Row> a, List<Row> b) {
+        return matrix(a).multiply(matrix(b).transpose());
+    }
+
+    /** The vectors as the rows of a matrix. */
+    private static DenseMatrix matrix(List<Row> rows) {
+        int n = rows.size();
+        int d = rows.isEmpty() ? 0 : rows.get(0).getList(1).size();
+        double[] values = new double[n * d];
+        for (int i = 0; i < n; i++) {
+            List<Float> v = rows.get(i).getList(1);
+            if (v.size() != d) {
+                throw new IllegalArgumentException("embeddings of different lengths: " + d + " and " + v.size()
+                        + " (image " + rows.get(i).getString(0) + ")");
+            }
+            for (int j = 0; j < d; j++) {
+                values[i + j * n] = v.get(j);
+            }
+        }
+        return new DenseMatrix(n, d, values);
+    }
+
     /** Vectors in blocks of about {@link #BLOCK}, by a hash of the id: block, list of (image_id, v). */
     private static Dataset<Row> blocks(Dataset<Row> vectors, long count) {
         long blocks = Math.max(1, (count + BLOCK - 1) / BLOCK);
         return vectors.withColumn("block", pmod(xxhash64(col("image_id")), lit(blocks)).cast("int"))
                 .groupBy("block").agg(collect_list(struct(col("image_id"), col("v"))).as("rows"));
-    }
-
-    private static float[][] floats(List<Row> rows) {
-        float[][] out = new float[rows.size()][];
-        for (int i = 0; i < out.length; i++) {
-            List<Float> v = rows.get(i).getList(1);
-            float[] f = new float[v.size()];
-            for (int j = 0; j < f.length; j++) {
-                f[j] = v.get(j);
-            }
-            out[i] = f;
-        }
-        return out;
     }
 
     static double dot(float[] a, float[] b) {
