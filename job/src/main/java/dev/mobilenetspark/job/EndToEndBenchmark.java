@@ -60,8 +60,7 @@ public final class EndToEndBenchmark {
     public static Result run(MobileNetModel model, int images, int batch, int threads, Path photos, Path workDir) throws IOException {
         JobSettings settings = JobSettings.of(model, true, 5, batch, threads, JobSettings.DEFAULT_MAX_FILE_BYTES);
         Path input = workDir.resolve("input.parquet");
-        SparkSessions.Handle spark = SparkSessions.getOrCreate();
-        try {
+        try (SparkSessions.Handle spark = SparkSessions.getOrCreate()) {
             long start = System.nanoTime();
             writeInput(spark.session(), reencode(photos), images, input);
             double preparation = (System.nanoTime() - start) / 1e9;
@@ -74,10 +73,6 @@ public final class EndToEndBenchmark {
                     new InferenceJob.Plan(InferenceJob.DEFAULT_CHUNK_ROWS, new ErrorBudget(1.0, -1), Map.of(), null), run);
             double startup = summary.firstBatchSeconds() < 0 ? -1 : summary.firstBatchSeconds() - preparation;
             return new Result(summary, preparation, startup, peakRssMb());
-        } finally {
-            if (spark.created()) {
-                spark.session().stop();
-            }
         }
     }
 

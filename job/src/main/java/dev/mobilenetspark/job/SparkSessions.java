@@ -16,8 +16,19 @@ public final class SparkSessions {
     private SparkSessions() {
     }
 
-    /** True when this call created the session, so the caller should stop it at the end. */
-    public record Handle(SparkSession session, boolean created) { }
+    /**
+     * The session, and whether this call created it: closing the handle stops a session it
+     * created and leaves one it found (a test's, a notebook's) running.
+     */
+    public record Handle(SparkSession session, boolean created) implements AutoCloseable {
+
+        @Override
+        public void close() {
+            if (created) {
+                session.stop();
+            }
+        }
+    }
 
     /**
      * The Hadoop configuration of the driver before Spark starts, as Spark builds its own: the

@@ -52,8 +52,7 @@ final class GeoCellsCommand extends ConfiguredCommand {
         Configuration hadoop = SparkSessions.hadoopConfiguration();
         StoredTable input = StoredTable.resolve(points, "--points", hadoop);
         tables.check(hadoop, output);
-        SparkSessions.Handle spark = SparkSessions.getOrCreate(tables.format);
-        try {
+        try (SparkSessions.Handle spark = SparkSessions.getOrCreate(tables.format)) {
             cells = GeoCells.partition(spark.session(), input.read(spark.session()), settings);
             tables.write(GeoCells.table(spark.session(), cells), output);
             long images = cells.stream().mapToLong(GeoCells.Cell::count).sum();
@@ -61,10 +60,6 @@ final class GeoCellsCommand extends ConfiguredCommand {
                     cells.stream().mapToInt(GeoCells.Cell::level).min().orElse(0),
                     cells.stream().mapToInt(GeoCells.Cell::level).max().orElse(0), images, output);
             return 0;
-        } finally {
-            if (spark.created()) {
-                spark.session().stop();
-            }
         }
     }
 }

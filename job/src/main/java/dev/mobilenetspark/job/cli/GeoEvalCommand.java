@@ -43,18 +43,13 @@ final class GeoEvalCommand extends ConfiguredCommand {
         if (output != null) {
             tables.check(hadoop, output);
         }
-        SparkSessions.Handle spark = SparkSessions.getOrCreate(predicted.format());
-        try {
+        try (SparkSessions.Handle spark = SparkSessions.getOrCreate(predicted.format())) {
             result = GeoEval.evaluate(predicted.read(spark.session()), positions.read(spark.session()));
             if (output != null) {
                 tables.write(result.table(spark.session()), output);
             }
             System.out.print(result.format());
             return 0;
-        } finally {
-            if (spark.created()) {
-                spark.session().stop();
-            }
         }
     }
 }

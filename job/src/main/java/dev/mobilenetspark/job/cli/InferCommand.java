@@ -158,17 +158,12 @@ public final class InferCommand extends ConfiguredCommand {
         }
         ChunkedOutput.Run run = InferenceJob.begin(target, settings, inputSpec, hadoop);
 
-        SparkSessions.Handle spark = SparkSessions.getOrCreate(target.format());
-        try {
+        try (SparkSessions.Handle spark = SparkSessions.getOrCreate(target.format())) {
             summary = InferenceJob.run(spark.session(), inputSpec, target, settings, net,
                     new InferenceJob.Plan(chunkRows, budget, options(), report), run);
             System.out.print(summary.format());
             System.out.flush();
             return 0;
-        } finally {
-            if (spark.created()) {
-                spark.session().stop();
-            }
         }
     }
 

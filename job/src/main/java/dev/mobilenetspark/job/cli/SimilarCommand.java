@@ -86,8 +86,7 @@ final class SimilarCommand extends ConfiguredCommand {
         StoredTable queries = query == null ? null : StoredTable.resolve(query, "--query", hadoop);
         tables.check(hadoop, query == null ? new String[] {path("pairs"), path("groups")} : new String[] {path("neighbours")});
 
-        SparkSessions.Handle spark = SparkSessions.getOrCreate(tables.format);
-        try {
+        try (SparkSessions.Handle spark = SparkSessions.getOrCreate(tables.format)) {
             Dataset<Row> vectors = SimilaritySearch.unitVectors(oneModel(table.read(spark.session()), "--embeddings"));
             if (queries != null) {
                 Dataset<Row> q = SimilaritySearch.unitVectors(oneModel(queries.read(spark.session()), "--query"));
@@ -105,10 +104,6 @@ final class SimilarCommand extends ConfiguredCommand {
                             + "wrote %s/pairs and %s/groups%n", found.vectors(), found.method(), threshold, pairs.count(),
                     sizes.getLong(0), sizes.isNullAt(1) ? 0 : sizes.getLong(1), output, output);
             return 0;
-        } finally {
-            if (spark.created()) {
-                spark.session().stop();
-            }
         }
     }
 

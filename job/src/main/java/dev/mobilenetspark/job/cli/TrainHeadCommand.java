@@ -95,8 +95,7 @@ final class TrainHeadCommand extends ConfiguredCommand {
         StoredTable cellTable = cells == null ? null : StoredTable.resolve(cells, "--cells", hadoop);
         MobileNetModel net = backbone.load();
 
-        SparkSessions.Handle spark = SparkSessions.getOrCreate(embeddingTable.format());
-        try {
+        try (SparkSessions.Handle spark = SparkSessions.getOrCreate(embeddingTable.format())) {
             SparkSession session = spark.session();
             Dataset<Row> trainLabels = labelTable.read(session);
             Dataset<Row> heldOut = testTable == null ? null : testTable.read(session);
@@ -112,10 +111,6 @@ final class TrainHeadCommand extends ConfiguredCommand {
                     + result.model().contentHash());
             System.out.flush();
             return 0;
-        } finally {
-            if (spark.created()) {
-                spark.session().stop();
-            }
         }
     }
 }

@@ -30,14 +30,18 @@ public final class NearDuplicateBenchmark {
     }
 
     public static void main(String[] args) {
-        SparkSession spark = SparkSessions.getOrCreate().session();
+        try (SparkSessions.Handle handle = SparkSessions.getOrCreate()) {
+            run(handle.session(), args);
+        }
+    }
+
+    private static void run(SparkSession spark, String[] args) {
         for (String arg : args) {
             String name = arg.substring(0, arg.indexOf('='));
             List<Row> rows = SimilaritySearch.unitVectors(spark.read().parquet(arg.substring(arg.indexOf('=') + 1)))
                     .collectAsList();
             report(name, rows);
         }
-        spark.stop();
     }
 
     private static void report(String name, List<Row> rows) {

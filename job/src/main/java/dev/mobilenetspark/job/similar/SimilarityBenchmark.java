@@ -35,12 +35,17 @@ public final class SimilarityBenchmark {
     }
 
     public static void main(String[] args) {
+        try (SparkSessions.Handle handle = SparkSessions.getOrCreate()) {
+            run(handle.session(), args);
+        }
+    }
+
+    private static void run(SparkSession spark, String[] args) {
         List<Long> sizes = java.util.Arrays.stream(args[0].split(",")).map(Long::parseLong).toList();
         int dimensions = Integer.parseInt(args[1]);
         double threshold = Double.parseDouble(args[2]);
         String method = args[3];
         String work = args[4];
-        SparkSession spark = SparkSessions.getOrCreate().session();
         AtomicLong shuffleWritten = new AtomicLong();
         spark.sparkContext().addSparkListener(new SparkListener() {
             @Override
@@ -69,7 +74,6 @@ public final class SimilarityBenchmark {
             System.out.println(String.format(Locale.ROOT, "%10d %6d %9.3f %7s %12d %10d %10.1f %12.1f", n, dimensions,
                     threshold, result.method(), pairs, groups, seconds, shuffleWritten.get() / 1e6));
         }
-        spark.stop();
     }
 
     /** Vector i: centre of cluster i / 8 (seeded by the cluster) plus noise seeded by i. */

@@ -52,8 +52,12 @@ public final class LinearProbeBenchmark {
         Path work = Path.of(args[1]);
         List<String> backbones = args.length > 2 ? List.of(args).subList(2, args.length)
                 : List.of("data-samples/models/mobilenet_v2_nsfw", "data-samples/models/ssd_mobilenetv1_faceapi");
-        SparkSessions.Handle handle = SparkSessions.getOrCreate();
-        SparkSession spark = handle.session();
+        try (SparkSessions.Handle handle = SparkSessions.getOrCreate()) {
+            table(handle.session(), data, work, backbones);
+        }
+    }
+
+    private static void table(SparkSession spark, Path data, Path work, List<String> backbones) throws Exception {
         Dataset<Row> train = spark.read().parquet(data.resolve("train").toString());
         Dataset<Row> test = spark.read().parquet(data.resolve("test").toString());
         List<String> lines = new ArrayList<>();
@@ -67,9 +71,6 @@ public final class LinearProbeBenchmark {
         }
         lines.add(rawPixels(spark, train, test));
         lines.forEach(System.out::println);
-        if (handle.created()) {
-            spark.stop();
-        }
     }
 
     private static String probe(SparkSession spark, MobileNetModel backbone, String name, Path data, Path work,
