@@ -17,6 +17,8 @@ import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * {@code train-head}: a new classifier on a backbone's embeddings (transfer learning), written
@@ -28,9 +30,10 @@ import java.nio.file.Path;
                 + " print held-out accuracy; write the backbone with the new head as a model file.")
 final class TrainHeadCommand extends ConfiguredCommand {
 
-    @Option(names = "--embeddings", required = true, paramLabel = "PATH|TABLE",
-            description = "An embeddings table written by infer: its directory (any format infer writes) or a table name.")
-    String embeddings;
+    @Option(names = "--embeddings", required = true, split = ",", paramLabel = "PATH|TABLE",
+            description = "Embeddings tables written by infer, comma-separated (the training images' and the held-out"
+                    + " ones'): each a directory (any format infer writes) or a table name.")
+    List<String> embeddings;
 
     @Option(names = "--labels", paramLabel = "PATH|TABLE",
             description = "Each image's class: a table, or Parquet or CSV (with a header) files, with columns image_id and label.")
@@ -88,14 +91,17 @@ final class TrainHeadCommand extends ConfiguredCommand {
             throw new IllegalArgumentException("--points and --test-points go with --cells, --test-labels with --labels");
         }
         Configuration hadoop = SparkSessions.hadoopConfiguration();
-        StoredTable embeddingTable = StoredTable.resolve(embeddings, "--embeddings", hadoop);
+        List<StoredTable> embeddingTables = new ArrayList<>();
+        for (String table : embeddings) {
+            embeddingTables.add(StoredTable.resolve(table, "--embeddings", hadoop));
+        }
         StoredTable labelTable = StoredTable.resolve(cells != null ? points : labels, cells != null ? "--points" : "--labels", hadoop);
         String test = cells != null ? testPoints : testLabels;
         StoredTable testTable = test == null ? null : StoredTable.resolve(test, cells != null ? "--test-points" : "--test-labels", hadoop);
         StoredTable cellTable = cells == null ? null : StoredTable.resolve(cells, "--cells", hadoop);
         MobileNetModel net = backbone.load();
 
-        try (SparkSessions.Handle spark = SparkSessions.getOrCreate(embeddingTable.format())) {
+        try (SparkSessions.Handle spark = SparkSessions.getOrCreate(embeddingTables.get(0).format())) {
             SparkSession session = spark.session();
             Dataset<Row> trainLabels = labelTable.read(session);
             Dataset<Row> heldOut = testTable == null ? null : testTable.read(session);
@@ -104,7 +110,12 @@ final class TrainHeadCommand extends ConfiguredCommand {
                 trainLabels = GeoCells.labels(session, trainLabels, cellRows);
                 heldOut = heldOut == null ? null : GeoCells.labels(session, heldOut, cellRows);
             }
-            result = HeadTraining.train(embeddingTable.read(session), trainLabels, heldOut, net, settings);
+            Dataset<Row> vectors = null;
+            for (StoredTable table : embeddingTables) {
+                Dataset<Row> rows = table.read(session).select("image_id", "embedding", "model_id");
+                vectors = vectors == null ? rows : vectors.union(rows);
+            }
+            result = HeadTraining.train(vectors, trainLabels, heldOut, net, settings);
             ModelFile.write(result.model(), output);
             System.out.print(result.format());
             System.out.println("wrote " + output + ": " + result.model().config().summary() + ", model_id "

@@ -84,6 +84,10 @@ public final class HeadTraining {
             out.append(String.format(Locale.ROOT, "trained on %d images, %d classes; held out %d%s%n", trainRows,
                     classes.size(), heldOutRows, heldOutUnseen > 0
                             ? " (and " + heldOutUnseen + " whose label no training image has, left out)" : ""));
+            if (heldOutRows == 0) {
+                out.append("no held-out image has an embedding and a label: no accuracy to report (give their embeddings"
+                        + " table to --embeddings too)\n");
+            }
             if (heldOutRows > 0) {
                 out.append(String.format(Locale.ROOT, "held-out accuracy: top-1 %.4f  top-5 %.4f%n", top1, top5));
             }

@@ -90,9 +90,12 @@ class GeoJobTest extends SparkTestBase {
     @Test
     void aPlacesModelPredictsPositionsThatGeoEvalMeasures() throws Exception {
         Path model = dir.resolve("places.zip");
-        run("train-head", "--embeddings", embedded.resolve("train/embeddings").toString(), "--cells", cells.toString(),
-                "--points", TRAIN, "--test-points", TEST, "--alpha", "0.25", "--resolution", "64", "--classes", "10",
+        CliRun trained = CliRun.of("train-head", "--embeddings", embedded.resolve("train/embeddings") + ","
+                        + embedded.resolve("test/embeddings"), "--cells", cells.toString(), "--points", TRAIN,
+                "--test-points", TEST, "--alpha", "0.25", "--resolution", "64", "--classes", "10",
                 "--output", model.toString(), "--max-iter", "30");
+        assertEquals(0, trained.exit(), trained.err());
+        assertTrue(trained.out().contains("held-out accuracy: top-1"), "the test points are held out: " + trained.out());
         assertTrue(ModelFile.read(model).labels().name(0).startsWith("s2:"));
 
         Path out = dir.resolve("placed");
