@@ -82,13 +82,13 @@ public final class SimilaritySearch {
     }
 
     /**
-     * Unit vectors of {@code embeddings} (image_id, embedding), one row per image: the first of
-     * an image's duplicate rows, and rows whose embedding is all zeros (no direction) left out.
+     * Unit vectors of {@code embeddings} (image_id, embedding): image_id, v. Rows whose embedding
+     * is all zeros (no direction) are left out. An image's duplicate rows (a run appended twice)
+     * stay, and {@link #pairs} gives each pair once: removing them here would shuffle every vector.
      */
     public static Dataset<Row> unitVectors(Dataset<Row> embeddings) {
         Column norm = expr("sqrt(aggregate(embedding, 0D, (s, x) -> s + cast(x as double) * x))");
         return embeddings.select(col("image_id").cast("string").as("image_id"), col("embedding"))
-                .dropDuplicates("image_id")
                 .withColumn("norm", norm).where(col("norm").gt(0))
                 .select(col("image_id"), expr("transform(embedding, x -> cast(x / norm as float))").as("v"));
     }
@@ -104,7 +104,7 @@ public final class SimilaritySearch {
         Dataset<Row> pairs = count < 2 ? spark.createDataFrame(List.of(), PAIRS)
                 : method.equals("exact") ? exactPairs(spark, vectors, settings.threshold(), count)
                 : lshPairs(spark, vectors, settings);
-        return new Pairs(pairs, method, count);
+        return new Pairs(pairs.dropDuplicates("id_a", "id_b"), method, count);
     }
 
     /** Every pair, by the dot products between each two blocks of vectors (a block with itself too). */
@@ -120,9 +120,9 @@ public final class SimilaritySearch {
             for (int i = 0; i < a.size(); i++) {
                 for (int j = same ? i + 1 : 0; j < b.size(); j++) {
                     double cosine = dots.apply(i, j);
-                    if (cosine >= threshold) {
-                        String x = a.get(i).getString(0);
-                        String y = b.get(j).getString(0);
+                    String x = a.get(i).getString(0);
+                    String y = b.get(j).getString(0);
+                    if (cosine >= threshold && !x.equals(y)) {
                         out.add(x.compareTo(y) < 0 ? RowFactory.create(x, y, cosine) : RowFactory.create(y, x, cosine));
                     }
                 }
@@ -173,7 +173,8 @@ public final class SimilaritySearch {
      * (GraphX), named by their smallest image_id; an image in no pair is a group of its own.
      */
     public static Dataset<Row> groups(SparkSession spark, Dataset<Row> ids, Dataset<Row> pairs) {
-        Dataset<Row> numbered = spark.createDataFrame(ids.javaRDD().zipWithIndex()
+        // Sorted, so that the numbering is the same each time a job recomputes it.
+        Dataset<Row> numbered = spark.createDataFrame(ids.distinct().orderBy("image_id").javaRDD().zipWithIndex()
                         .map(t -> RowFactory.create(t._1().getString(0), t._2())),
                 new StructType().add("image_id", DataTypes.StringType).add("vertex", DataTypes.LongType));
         JavaRDD<Edge<Object>> edges = pairs.join(numbered.withColumnRenamed("image_id", "id_a").withColumnRenamed("vertex", "va"), "id_a")

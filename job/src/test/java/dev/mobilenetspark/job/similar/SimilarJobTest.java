@@ -58,7 +58,7 @@ class SimilarJobTest extends SparkTestBase {
     void lshSearchFindsAtLeast99PercentOfThePairsAndNothingBelowTheThreshold() {
         Path input = dir.resolve("clustered");
         Map<String, float[]> vectors = clustered(300, 8, 256, 11);
-        writeEmbeddings(vectors, input);
+        writeEmbeddings(vectors, input, 1);
         double threshold = 0.9;
         Path out = dir.resolve("lsh");
         similar("--embeddings", input.toString(), "--output", out.toString(), "--threshold", "" + threshold,
@@ -100,6 +100,18 @@ class SimilarJobTest extends SparkTestBase {
         assertEquals(best.subList(0, 3).stream().map(Map.Entry::getKey).toList(),
                 rows.stream().map(r -> r.getString(2)).toList());
         assertEquals(3000, table(out, "neighbours").count());
+    }
+
+    @Test
+    void anImageTwiceInTheTableGivesEachPairOnce() {
+        Map<String, float[]> vectors = clustered(20, 4, 32, 5);
+        Path input = dir.resolve("twice");
+        writeEmbeddings(vectors, input, 2);
+        Path out = dir.resolve("twice-out");
+        similar("--embeddings", input.toString(), "--output", out.toString(), "--threshold", "0.9", "--method", "exact");
+        Map<Set<String>, Double> expected = allPairs(vectors, 0.9);
+        assertEquals(expected.keySet(), pairs(table(out, "pairs")).keySet());
+        checkGroups(vectors.keySet(), expected.keySet(), table(out, "groups"));
     }
 
     @Test
@@ -146,14 +158,17 @@ class SimilarJobTest extends SparkTestBase {
         return vectors;
     }
 
-    private static void writeEmbeddings(Map<String, float[]> vectors, Path path) {
+    /** An embeddings table holding each vector {@code copies} times. */
+    private static void writeEmbeddings(Map<String, float[]> vectors, Path path, int copies) {
         List<Row> rows = new ArrayList<>();
         vectors.forEach((id, v) -> {
             Float[] boxed = new Float[v.length];
             for (int i = 0; i < v.length; i++) {
                 boxed[i] = v[i];
             }
-            rows.add(RowFactory.create(id, boxed, "synthetic"));
+            for (int c = 0; c < copies; c++) {
+                rows.add(RowFactory.create(id, boxed, "synthetic"));
+            }
         });
         StructType schema = new StructType().add("image_id", DataTypes.StringType)
                 .add("embedding", DataTypes.createArrayType(DataTypes.FloatType)).add("model_id", DataTypes.StringType);
