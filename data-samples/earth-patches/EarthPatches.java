@@ -26,6 +26,9 @@ import java.util.Random;
  */
 public final class EarthPatches {
 
+    /** Luminance of the night image's brightest background (lit land and ice, not lights). */
+    static final double LIGHTS = 64;
+
     public static void main(String[] args) throws IOException {
         BufferedImage earth = ImageIO.read(new File(args[0]));
         BufferedImage lights = ImageIO.read(new File(args[1]));
@@ -40,7 +43,9 @@ public final class EarthPatches {
             for (int x = 0; x < lights.getWidth(); x++) {
                 int rgb = lights.getRGB(x, y);
                 double luminance = 0.299 * (rgb >> 16 & 255) + 0.587 * (rgb >> 8 & 255) + 0.114 * (rgb & 255);
-                total += luminance > 24 ? luminance : 0;
+                // The image's land and polar ice glow faintly blue (luminance up to about 60); only
+                // the lights above that count, by how much brighter they are.
+                total += luminance > LIGHTS ? luminance - LIGHTS : 0;
                 cumulative[y * lights.getWidth() + x] = total;
             }
         }
