@@ -14,6 +14,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.api.java.UDF1;
+import org.apache.spark.sql.api.java.UDF2;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
@@ -87,10 +88,27 @@ public final class SimilaritySearch {
      * stay, and {@link #pairs} gives each pair once: removing them here would shuffle every vector.
      */
     public static Dataset<Row> unitVectors(Dataset<Row> embeddings) {
-        Column norm = expr("sqrt(aggregate(embedding, 0D, (s, x) -> s + cast(x as double) * x))");
-        return embeddings.select(col("image_id").cast("string").as("image_id"), col("embedding"))
-                .withColumn("norm", norm).where(col("norm").gt(0))
-                .select(col("image_id"), expr("transform(embedding, x -> cast(x / norm as float))").as("v"));
+        // A UDF, not SQL's aggregate() and transform(): those are interpreted, and the optimiser
+        // inlined the norm into the division, computing it once per element.
+        UDF1<scala.collection.Seq<Float>, float[]> unit = embedding -> {
+            int d = embedding.size();
+            float[] v = new float[d];
+            double sum = 0;
+            for (int i = 0; i < d; i++) {
+                v[i] = embedding.apply(i);
+                sum += (double) v[i] * v[i];
+            }
+            if (!(sum > 0)) {
+                return null;
+            }
+            double norm = Math.sqrt(sum);
+            for (int i = 0; i < d; i++) {
+                v[i] = (float) (v[i] / norm);
+            }
+            return v;
+        };
+        Column v = udf(unit, DataTypes.createArrayType(DataTypes.FloatType)).apply(col("embedding"));
+        return embeddings.select(col("image_id").cast("string").as("image_id"), v.as("v")).where(col("v").isNotNull());
     }
 
     /**
@@ -110,11 +128,12 @@ public final class SimilaritySearch {
     /** Every pair, by the dot products between each two blocks of vectors (a block with itself too). */
     static Dataset<Row> exactPairs(SparkSession spark, Dataset<Row> vectors, double threshold, long count) {
         Dataset<Row> blocks = blocks(vectors, count);
-        Dataset<Row> blockPairs = blocks.as("a").crossJoin(blocks.as("b")).where(col("a.block").leq(col("b.block")));
+        long n = blockCount(count);
+        Dataset<Row> blockPairs = blockPairs(spark, n, n, true, blocks, blocks);
         JavaRDD<Row> rows = blockPairs.javaRDD().flatMap(r -> {
             List<Row> out = new ArrayList<>();
-            boolean same = r.getInt(0) == r.getInt(2);
-            List<Row> a = r.getList(1);
+            boolean same = r.getInt(0) == r.getInt(1);
+            List<Row> a = r.getList(2);
             List<Row> b = r.getList(3);
             DenseMatrix dots = dots(a, b);
             for (int i = 0; i < a.size(); i++) {
@@ -163,8 +182,7 @@ public final class SimilaritySearch {
                 .select(col("a.image_id").as("id_a"), col("b.image_id").as("id_b")).distinct();
         return candidates.join(vectors.withColumnRenamed("image_id", "id_a").withColumnRenamed("v", "va"), "id_a")
                 .join(vectors.withColumnRenamed("image_id", "id_b").withColumnRenamed("v", "vb"), "id_b")
-                .select(col("id_a"), col("id_b"),
-                        expr("aggregate(zip_with(va, vb, (x, y) -> cast(x as double) * y), 0D, (s, p) -> s + p)").as("cosine"))
+                .select(col("id_a"), col("id_b"), udf(COSINE, DataTypes.DoubleType).apply(col("va"), col("vb")).as("cosine"))
                 .where(col("cosine").geq(lit(settings.threshold())));
     }
 
@@ -198,10 +216,12 @@ public final class SimilaritySearch {
      */
     public static Dataset<Row> nearest(SparkSession spark, Dataset<Row> queries, Dataset<Row> vectors, int k) {
         long count = vectors.count();
-        Dataset<Row> blockPairs = blocks(queries, queries.count()).as("q").crossJoin(blocks(vectors, count).as("b"));
+        long queryCount = queries.count();
+        Dataset<Row> blockPairs = blockPairs(spark, blockCount(queryCount), blockCount(count), false,
+                blocks(queries, queryCount), blocks(vectors, count));
         StructType schema = new StructType().add("query_id", DataTypes.StringType).add("image_id", DataTypes.StringType)
                 .add("cosine", DataTypes.DoubleType);
-        JavaRDD<Row> best = blockPairs.javaRDD().flatMap(r -> topK(r.getList(1), r.getList(3), k));
+        JavaRDD<Row> best = blockPairs.javaRDD().flatMap(r -> topK(r.getList(2), r.getList(3), k));
         return spark.createDataFrame(best, schema)
                 .withColumn("rank", expr("row_number() over (partition by query_id order by cosine desc, image_id)"))
                 .where(col("rank").leq(k)).select("query_id", "rank", "image_id", "cosine");
@@ -256,12 +276,43 @@ public final class SimilaritySearch {
         return new DenseMatrix(n, d, values);
     }
 
+    private static long blockCount(long vectors) {
+        return Math.max(1, (vectors + BLOCK - 1) / BLOCK);
+    }
+
+    /**
+     * Every pair of a block of {@code left} and a block of {@code right} ({@code a <= b} when
+     * {@code upper}, for a table with itself): a, b, rows_a, rows_b. The pairs are listed first
+     * and the blocks joined to them, so that the tasks follow the pairs of blocks, where a cross
+     * join of the two tables would run one task per pair of their partitions, nearly all empty.
+     */
+    private static Dataset<Row> blockPairs(SparkSession spark, long leftBlocks, long rightBlocks, boolean upper,
+                                           Dataset<Row> left, Dataset<Row> right) {
+        Dataset<Row> pairs = spark.range(leftBlocks).select(col("id").cast("int").as("a"))
+                .crossJoin(spark.range(rightBlocks).select(col("id").cast("int").as("b")));
+        if (upper) {
+            pairs = pairs.where(col("a").leq(col("b")));
+        }
+        return pairs.join(left.select(col("block").as("a"), col("rows").as("rows_a")), "a")
+                .join(right.select(col("block").as("b"), col("rows").as("rows_b")), "b")
+                .select("a", "b", "rows_a", "rows_b");
+    }
+
     /** Vectors in blocks of about {@link #BLOCK}, by a hash of the id: block, list of (image_id, v). */
     private static Dataset<Row> blocks(Dataset<Row> vectors, long count) {
-        long blocks = Math.max(1, (count + BLOCK - 1) / BLOCK);
+        long blocks = blockCount(count);
         return vectors.withColumn("block", pmod(xxhash64(col("image_id")), lit(blocks)).cast("int"))
                 .groupBy("block").agg(collect_list(struct(col("image_id"), col("v"))).as("rows"));
     }
+
+    /** The dot product of two unit vectors as SQL hands them to a UDF, in double precision. */
+    private static final UDF2<scala.collection.Seq<Float>, scala.collection.Seq<Float>, Double> COSINE = (a, b) -> {
+        double sum = 0;
+        for (int i = 0; i < a.size(); i++) {
+            sum += (double) a.apply(i) * b.apply(i);
+        }
+        return sum;
+    };
 
     static double dot(float[] a, float[] b) {
         double sum = 0;
