@@ -43,9 +43,6 @@ final class GeoCellsCommand extends ConfiguredCommand {
     @Mixin
     TableOutput tables;
 
-    /** The partition, once made. */
-    List<GeoCells.Cell> cells;
-
     @Override
     int run() throws Exception {
         GeoCells.Settings settings = new GeoCells.Settings(maxPerCell, minPerCell, maxLevel);
@@ -53,8 +50,8 @@ final class GeoCellsCommand extends ConfiguredCommand {
         StoredTable input = StoredTable.resolve(points, "--points", hadoop);
         tables.check(hadoop, output);
         try (SparkSessions.Handle spark = SparkSessions.getOrCreate(tables.format)) {
-            cells = GeoCells.partition(spark.session(), input.read(spark.session()), settings);
-            tables.write(GeoCells.table(spark.session(), cells), output);
+            List<GeoCells.Cell> cells = GeoCells.partition(spark.session(), input.read(spark.session()), settings);
+            tables.writer().write(GeoCells.table(spark.session(), cells), output);
             long images = cells.stream().mapToLong(GeoCells.Cell::count).sum();
             System.out.printf(Locale.ROOT, "%d cells (levels %d to %d) holding %d images; wrote %s%n", cells.size(),
                     cells.stream().mapToInt(GeoCells.Cell::level).min().orElse(0),

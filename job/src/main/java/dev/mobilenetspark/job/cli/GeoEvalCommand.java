@@ -32,9 +32,6 @@ final class GeoEvalCommand extends ConfiguredCommand {
     @Mixin
     TableOutput tables;
 
-    /** What the comparison gave, once made. */
-    GeoEval.Result result;
-
     @Override
     int run() throws Exception {
         Configuration hadoop = SparkSessions.hadoopConfiguration();
@@ -44,9 +41,9 @@ final class GeoEvalCommand extends ConfiguredCommand {
             tables.check(hadoop, output);
         }
         try (SparkSessions.Handle spark = SparkSessions.getOrCreate(predicted.format())) {
-            result = GeoEval.evaluate(predicted.read(spark.session()), positions.read(spark.session()));
+            GeoEval.Result result = GeoEval.evaluate(predicted.read(spark.session()), positions.read(spark.session()));
             if (output != null) {
-                tables.write(result.table(spark.session()), output);
+                tables.writer().write(result.table(spark.session()), output);
             }
             System.out.print(result.format());
             return 0;

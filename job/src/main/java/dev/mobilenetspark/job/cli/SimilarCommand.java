@@ -2,24 +2,20 @@ package dev.mobilenetspark.job.cli;
 
 import dev.mobilenetspark.job.SparkSessions;
 import dev.mobilenetspark.job.StoredTable;
+import dev.mobilenetspark.job.TableWriter;
 import dev.mobilenetspark.job.similar.SimilaritySearch;
 
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.sql.DataFrameReader;
 import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.StructType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.util.List;
 import java.util.Locale;
 
-import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.max;
@@ -72,9 +68,6 @@ final class SimilarCommand extends ConfiguredCommand {
     @Mixin
     TableOutput tables;
 
-    /** What the search found, once it ran. */
-    SimilaritySearch.Pairs result;
-
     @Override
     int run() throws Exception {
         SimilaritySearch.Settings settings = new SimilaritySearch.Settings(threshold, method, exactBelow, seed);
@@ -86,52 +79,28 @@ final class SimilarCommand extends ConfiguredCommand {
         StoredTable queries = query == null ? null : StoredTable.resolve(query, "--query", hadoop);
         tables.check(hadoop, query == null ? new String[] {path("pairs"), path("groups")} : new String[] {path("neighbours")});
 
+        TableWriter writer = tables.writer();
         try (SparkSessions.Handle spark = SparkSessions.getOrCreate(tables.format)) {
-            Dataset<Row> vectors = SimilaritySearch.unitVectors(oneModel(table.read(spark.session()), "--embeddings"));
+            SparkSession session = spark.session();
+            Dataset<Row> vectors = SimilaritySearch.unitVectors(
+                    SimilaritySearch.oneModel(table.read(session), modelId, "--embeddings"));
             if (queries != null) {
-                Dataset<Row> q = SimilaritySearch.unitVectors(oneModel(queries.read(spark.session()), "--query"));
-                write(SimilaritySearch.nearest(spark.session(), q, vectors, topK), "neighbours");
+                Dataset<Row> q = SimilaritySearch.unitVectors(SimilaritySearch.oneModel(queries.read(session), modelId, "--query"));
+                writer.write(SimilaritySearch.nearest(session, q, vectors, topK), path("neighbours"));
                 System.out.printf(Locale.ROOT, "wrote %s/neighbours: the %d nearest images of each query image%n", output, topK);
                 return 0;
             }
-            SimilaritySearch.Pairs found = SimilaritySearch.pairs(spark.session(), vectors, settings);
-            write(found.pairs(), "pairs");
-            Dataset<Row> pairs = read(spark.session(), "pairs", SimilaritySearch.PAIRS);
-            write(SimilaritySearch.groups(spark.session(), vectors.select("image_id"), pairs), "groups");
-            Row sizes = read(spark.session(), "groups", SimilaritySearch.GROUPS).groupBy("group_id").count().agg(count(lit(1)), max("count")).first();
-            result = found;
+            SimilaritySearch.Pairs found = SimilaritySearch.pairs(session, vectors, settings);
+            writer.write(found.pairs(), path("pairs"));
+            Dataset<Row> pairs = writer.read(session, path("pairs"), SimilaritySearch.PAIRS);
+            writer.write(SimilaritySearch.groups(session, vectors.select("image_id"), pairs), path("groups"));
+            Row sizes = writer.read(session, path("groups"), SimilaritySearch.GROUPS).groupBy("group_id").count()
+                    .agg(count(lit(1)), max("count")).first();
             System.out.printf(Locale.ROOT, "%d embeddings, method %s, threshold %s: %d pairs, %d groups (the largest %d)%n"
                             + "wrote %s/pairs and %s/groups%n", found.vectors(), found.method(), threshold, pairs.count(),
                     sizes.getLong(0), sizes.isNullAt(1) ? 0 : sizes.getLong(1), output, output);
             return 0;
         }
-    }
-
-    /** The rows of one model: --model-id's, or the table's only model. */
-    private Dataset<Row> oneModel(Dataset<Row> rows, String option) {
-        if (!List.of(rows.columns()).contains("model_id")) {
-            return rows;
-        }
-        if (modelId != null) {
-            return rows.where(col("model_id").equalTo(modelId));
-        }
-        List<String> models = rows.select("model_id").distinct().limit(3).as(Encoders.STRING()).collectAsList();
-        if (models.size() > 1) {
-            throw new IllegalArgumentException(option + " holds the embeddings of several models (" + models
-                    + "...); name one with --model-id, since only one model's embeddings are comparable");
-        }
-        return rows;
-    }
-
-    private void write(Dataset<Row> rows, String name) {
-        tables.write(rows, path(name));
-    }
-
-    /** A table this command wrote, with its schema given (an empty JSON or CSV table has none to infer). */
-    private Dataset<Row> read(SparkSession spark, String name, StructType schema) {
-        DataFrameReader reader = spark.read().format(tables.format).option("header", true);
-        // Delta keeps its schema in its log and refuses one given at read time.
-        return (tables.format.equals("delta") ? reader : reader.schema(schema)).load(path(name));
     }
 
     private String path(String name) {

@@ -1,9 +1,9 @@
 package dev.mobilenetspark.job.cli;
 
 import org.apache.hadoop.conf.Configuration;
+import dev.mobilenetspark.job.TableWriter;
+
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -38,7 +38,11 @@ final class TableOutput {
         }
     }
 
-    void write(Dataset<Row> rows, String path) {
-        rows.write().format(format).mode(mode).option("header", true).save(path);
+    /**
+     * The writer these options describe. Commands keep Spark's types out of their own and their
+     * mixins' signatures: picocli reads those, and --help must load nothing of Spark.
+     */
+    TableWriter writer() {
+        return new TableWriter(format, mode);
     }
 }

@@ -75,9 +75,6 @@ final class TrainHeadCommand extends ConfiguredCommand {
     @Option(names = "--split-seed", defaultValue = "1", description = "Which images are held out (default: ${DEFAULT-VALUE}).")
     long splitSeed;
 
-    /** What training gave, once it ran. */
-    HeadTraining.Result result;
-
     @Override
     int run() throws Exception {
         HeadTraining.Settings settings = new HeadTraining.Settings(holdout, reg, maxIter, splitSeed);
@@ -115,7 +112,7 @@ final class TrainHeadCommand extends ConfiguredCommand {
                 Dataset<Row> rows = table.read(session).select("image_id", "embedding", "model_id");
                 vectors = vectors == null ? rows : vectors.union(rows);
             }
-            result = HeadTraining.train(vectors, trainLabels, heldOut, net, settings);
+            HeadTraining.Result result = HeadTraining.train(vectors, trainLabels, heldOut, net, settings);
             ModelFile.write(result.model(), output);
             System.out.print(result.format());
             System.out.println("wrote " + output + ": " + result.model().config().summary() + ", model_id "

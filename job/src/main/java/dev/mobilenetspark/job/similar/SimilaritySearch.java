@@ -10,6 +10,7 @@ import org.apache.spark.ml.linalg.DenseMatrix;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
@@ -71,6 +72,25 @@ public final class SimilaritySearch {
 
     /** The pairs a search finds (lazily: each action runs the search), how, and among how many vectors. */
     public record Pairs(Dataset<Row> pairs, String method, long vectors) { }
+
+    /**
+     * The rows of one model: {@code modelId}'s, or the table's only model; a table of several
+     * models' embeddings without a model id is refused (their cosines mean nothing).
+     */
+    public static Dataset<Row> oneModel(Dataset<Row> rows, String modelId, String option) {
+        if (!List.of(rows.columns()).contains("model_id")) {
+            return rows;
+        }
+        if (modelId != null) {
+            return rows.where(col("model_id").equalTo(modelId));
+        }
+        List<String> models = rows.select("model_id").distinct().limit(3).as(Encoders.STRING()).collectAsList();
+        if (models.size() > 1) {
+            throw new IllegalArgumentException(option + " holds the embeddings of several models (" + models
+                    + "...); name one with --model-id, since only one model's embeddings are comparable");
+        }
+        return rows;
+    }
 
     /** The pairs table: id_a, id_b, cosine. */
     public static final StructType PAIRS = new StructType().add("id_a", DataTypes.StringType)
