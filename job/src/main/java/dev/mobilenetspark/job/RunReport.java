@@ -89,11 +89,16 @@ final class RunReport {
     /** Writes {@code DIR/index.html} for run {@code runId}, whose tables are {@code target}'s. */
     void write(SparkSession spark, OutputTarget target, JobSettings settings, JobSummary summary, String runId)
             throws IOException {
-        long[] bins = settings.model().hasClassifier() ? scoreBins(spark, target, runId) : null;
+        // A run that ran no chunk (an input with no image) wrote no table.
+        long[] bins = settings.model().hasClassifier() && OutputTables.exists(spark, target, OutputTables.Table.LABELS)
+                ? scoreBins(spark, target, runId) : null;
         Map<String, Long> byStage = new LinkedHashMap<>();
         List<Example> examples = new ArrayList<>();
-        Dataset<Row> errors = OutputTables.read(spark, target, OutputTables.Table.ERRORS,
-                "image_id STRING, source STRING, stage STRING, error STRING, run_id STRING").where(col("run_id").equalTo(runId));
+        Dataset<Row> errors = OutputTables.exists(spark, target, OutputTables.Table.ERRORS)
+                ? OutputTables.read(spark, target, OutputTables.Table.ERRORS,
+                        "image_id STRING, source STRING, stage STRING, error STRING, run_id STRING")
+                        .where(col("run_id").equalTo(runId))
+                : spark.emptyDataFrame().selectExpr("'' as image_id", "'' as source", "'' as stage", "'' as error");
         for (Row r : errors.groupBy("stage").count().orderBy(col("count").desc(), col("stage")).collectAsList()) {
             byStage.put(r.getString(0), r.getLong(1));
         }
@@ -117,7 +122,8 @@ final class RunReport {
         long[] bins = new long[BINS];
         Dataset<Row> labels = OutputTables.read(spark, target, OutputTables.Table.LABELS, "score ARRAY<FLOAT>, run_id STRING")
                 .where(col("run_id").equalTo(runId));
-        for (Row r : labels.select(expr("least(cast(floor(score[0] * " + BINS + ") as int), " + (BINS - 1) + ")").as("bin"))
+        for (Row r : labels.where(expr("not isnan(score[0])"))
+                .select(expr("least(cast(floor(score[0] * " + BINS + ") as int), " + (BINS - 1) + ")").as("bin"))
                 .groupBy("bin").count().collectAsList()) {
             if (!r.isNullAt(0)) {
                 bins[Math.max(0, r.getInt(0))] += r.getLong(1);

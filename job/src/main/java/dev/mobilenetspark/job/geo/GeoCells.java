@@ -23,6 +23,7 @@ import java.util.TreeSet;
 import static org.apache.spark.sql.functions.broadcast;
 import static org.apache.spark.sql.functions.callUDF;
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.expr;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.udf;
 
@@ -65,7 +66,7 @@ public final class GeoCells {
     private GeoCells() {
     }
 
-    /** The points' valid rows: lat in [-90, 90], lng in [-180, 180], as doubles. */
+    /** The points' valid rows: lat in [-90, 90], lng in [-180, 180], as doubles; others (nulls, text) left out. */
     public static Dataset<Row> validPoints(Dataset<Row> points) {
         for (String column : List.of("image_id", "lat", "lng")) {
             if (!List.of(points.columns()).contains(column)) {
@@ -73,8 +74,9 @@ public final class GeoCells {
                         + List.of(points.columns()) + ")");
             }
         }
-        Column lat = col("lat").cast("double");
-        Column lng = col("lng").cast("double");
+        // A CSV's "NA" is no position, not a failed job (Spark 4 casts in ANSI mode).
+        Column lat = expr("try_cast(lat as double)");
+        Column lng = expr("try_cast(lng as double)");
         return points.select(col("image_id").cast("string").as("image_id"), lat.as("lat"), lng.as("lng"))
                 .where(lat.between(-90, 90).and(lng.between(-180, 180)));
     }

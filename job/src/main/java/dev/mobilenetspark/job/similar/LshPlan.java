@@ -28,8 +28,20 @@ public record LshPlan(double bucketLength, int perBand, int bands) {
     static final double BUCKET_SPREADS = 4;
     static final int MAX_BANDS = 64;
 
+    /**
+     * The least threshold the plan holds its miss rate at. MLlib's buckets have no random
+     * offset; from 0.85 up they are narrow enough beside the spread of unit vectors' projections
+     * that the offset-averaged {@link #collision} holds (tested at 0.9); below, a bucket is about
+     * the sign of a projection and pairs at the threshold are missed more often.
+     */
+    public static final double MIN_THRESHOLD = 0.85;
+
     /** The plan for pairs of cosine at least {@code threshold} among unit vectors of {@code dimensions}. */
     public static LshPlan forThreshold(double threshold, int dimensions) {
+        if (threshold < MIN_THRESHOLD) {
+            throw new IllegalArgumentException("the LSH search keeps its recall from a threshold of " + MIN_THRESHOLD
+                    + " up; use --method exact for " + threshold);
+        }
         double distance = Math.sqrt(Math.max(2 - 2 * threshold, 1e-12));
         double bucket = BUCKET_SPREADS * distance / Math.sqrt(dimensions);
         double p = collision(BUCKET_SPREADS);

@@ -24,6 +24,8 @@ import scala.reflect.ClassTag;
 import scala.reflect.ClassTag$;
 
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.Iterator;
 import java.util.List;
 import java.util.PriorityQueue;
@@ -111,6 +113,9 @@ public final class SimilaritySearch {
         // A UDF, not SQL's aggregate() and transform(): those are interpreted, and the optimiser
         // inlined the norm into the division, computing it once per element.
         UDF1<scala.collection.Seq<Float>, float[]> unit = embedding -> {
+            if (embedding == null) {
+                return null;
+            }
             int d = embedding.size();
             float[] v = new float[d];
             double sum = 0;
@@ -127,7 +132,8 @@ public final class SimilaritySearch {
             }
             return v;
         };
-        Column v = udf(unit, DataTypes.createArrayType(DataTypes.FloatType)).apply(col("embedding"));
+        // JSON tables read their floats back as doubles.
+        Column v = udf(unit, DataTypes.createArrayType(DataTypes.FloatType)).apply(col("embedding").cast("array<float>"));
         return embeddings.select(col("image_id").cast("string").as("image_id"), v.as("v")).where(col("v").isNotNull());
     }
 
@@ -137,7 +143,8 @@ public final class SimilaritySearch {
      */
     public static Pairs pairs(SparkSession spark, Dataset<Row> vectors, Settings settings) {
         long count = vectors.count();
-        String method = settings.method().equals("auto") ? (count < settings.exactBelow() ? "exact" : "lsh")
+        String method = settings.method().equals("auto")
+                ? (count < settings.exactBelow() || settings.threshold() < LshPlan.MIN_THRESHOLD ? "exact" : "lsh")
                 : settings.method();
         Dataset<Row> pairs = count < 2 ? spark.createDataFrame(List.of(), PAIRS)
                 : method.equals("exact") ? exactPairs(spark, vectors, settings.threshold(), count)
@@ -236,6 +243,7 @@ public final class SimilaritySearch {
      */
     public static Dataset<Row> nearest(SparkSession spark, Dataset<Row> queries, Dataset<Row> vectors, int k) {
         long count = vectors.count();
+        queries = queries.dropDuplicates("image_id");
         long queryCount = queries.count();
         Dataset<Row> blockPairs = blockPairs(spark, blockCount(queryCount), blockCount(count), false,
                 blocks(queries, queryCount), blocks(vectors, count));
@@ -253,9 +261,11 @@ public final class SimilaritySearch {
         for (int i = 0; i < queries.size(); i++) {
             String query = queries.get(i).getString(0);
             PriorityQueue<Object[]> heap = new PriorityQueue<>(k + 1, (x, y) -> Double.compare((double) x[1], (double) y[1]));
+            Set<String> held = new HashSet<>();
             for (int j = 0; j < block.size(); j++) {
                 String id = block.get(j).getString(0);
-                if (id.equals(query)) {
+                // An image's duplicate rows hash to one block: each neighbour once.
+                if (id.equals(query) || !held.add(id)) {
                     continue;
                 }
                 heap.add(new Object[] {id, dots.apply(i, j)});

@@ -31,6 +31,7 @@ import static org.apache.spark.sql.functions.expr;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.pmod;
 import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.trim;
 import static org.apache.spark.sql.functions.when;
 import static org.apache.spark.sql.functions.xxhash64;
 
@@ -174,9 +175,20 @@ public final class HeadTraining {
                 predicted.select("image_id", "label", "predicted"));
     }
 
+    /**
+     * The labelled rows: a null or blank label labels nothing. A label with a line break is
+     * refused, since the model file keeps one class name per line.
+     */
     private static Dataset<Row> labelRows(Dataset<Row> labels) {
-        return labels.select(col("image_id").cast("string").as("image_id"), col("label").cast("string").as("label"))
-                .where(col("label").isNotNull()).distinct();
+        Dataset<Row> rows = labels.select(col("image_id").cast("string").as("image_id"),
+                        col("label").cast("string").as("label"))
+                .where(col("label").isNotNull().and(trim(col("label")).notEqual(""))).distinct();
+        List<Row> broken = rows.where(col("label").rlike("[\\r\\n]")).limit(1).collectAsList();
+        if (!broken.isEmpty()) {
+            throw new IllegalArgumentException("image " + broken.get(0).getString(0) + " has a label with a line break;"
+                    + " class names are one line each");
+        }
+        return rows;
     }
 
     /** The regression's coefficients (in the features' own scale, as MLlib reports them) as the network's head. */

@@ -8,6 +8,9 @@ import dev.mobilenetspark.job.SparkTestBase;
 import dev.mobilenetspark.model.file.ModelFile;
 
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -138,6 +141,17 @@ class GeoJobTest extends SparkTestBase {
         assertEquals(2, run.exit(), run.err());
         assertTrue(run.err().contains("no column 'lat'"), run.err());
         assertNull(table(embedded.resolve("test"), "labels").schema().getFieldIndex("cell").getOrElse(() -> null));
+    }
+
+    @Test
+    void positionsThatAreNoNumbersOrOffTheEarthAreLeftOut() {
+        List<Row> rows = List.of(RowFactory.create("a", "48.85", "2.35"), RowFactory.create("b", "NA", "2.35"),
+                RowFactory.create("c", "91", "0"), RowFactory.create("d", null, "0"), RowFactory.create("e", "-33.9", "181"));
+        StructType schema = new StructType().add("image_id", DataTypes.StringType).add("lat", DataTypes.StringType)
+                .add("lng", DataTypes.StringType);
+        List<Row> valid = GeoCells.validPoints(spark.createDataFrame(rows, schema)).collectAsList();
+        assertEquals(List.of("a"), valid.stream().map(r -> r.getString(0)).toList());
+        assertEquals(48.85, valid.get(0).getDouble(1), 1e-12);
     }
 
     private static long parentCount(S2CellId parent) {

@@ -115,6 +115,23 @@ class SimilarJobTest extends SparkTestBase {
     }
 
     @Test
+    void aJsonTableOfEmbeddingsGivesTheSamePairs() {
+        Path json = dir.resolve("embeddings-json");
+        table(embedded, "embeddings").write().json(json.toString());
+        Path out = dir.resolve("from-json");
+        similar("--embeddings", json.toString(), "--output", out.toString(), "--threshold", "0.997", "--method", "exact");
+        assertEquals(allPairs(vectors(table(embedded, "embeddings")), 0.997).keySet(), pairs(table(out, "pairs")).keySet());
+    }
+
+    @Test
+    void lshBelowTheThresholdItsPlanHoldsAtIsRefused() {
+        CliRun run = CliRun.of("similar", "--embeddings", embedded.resolve("embeddings").toString(), "--output",
+                dir.resolve("low").toString(), "--threshold", "0.5", "--method", "lsh");
+        assertEquals(2, run.exit(), run.err());
+        assertTrue(run.err().contains("use --method exact"), run.err());
+    }
+
+    @Test
     void severalModelsInOneTableNeedAModelId() {
         CliRun run = CliRun.of("similar", "--embeddings", writeTwoModels().toString(), "--output",
                 dir.resolve("two").toString());
