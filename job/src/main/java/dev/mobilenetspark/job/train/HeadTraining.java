@@ -163,15 +163,13 @@ public final class HeadTraining {
                 .withColumn("p", vector_to_array(col("probability"), "float64"))
                 .withColumn("rank", expr("size(filter(p, x -> x > element_at(p, cast(label_index as int) + 1)))"))
                 .withColumn("predicted", element(names, col("prediction")));
-        List<ClassRow> classes = evaluate(predicted, names, trainCounts);
-        long heldOutRows = classes.stream().mapToLong(ClassRow::heldOutRows).sum();
-        Row totals = predicted.agg(sum(when(col("rank").equalTo(0), 1).otherwise(0)),
-                sum(when(col("rank").lt(5), 1).otherwise(0))).first();
-        double top1 = heldOutRows == 0 ? Double.NaN : (totals.isNullAt(0) ? 0 : totals.getLong(0)) / (double) heldOutRows;
-        double top5 = heldOutRows == 0 ? Double.NaN : (totals.isNullAt(1) ? 0 : totals.getLong(1)) / (double) heldOutRows;
+        Evaluation evaluation = evaluate(predicted, names, trainCounts);
+        long heldOutRows = evaluation.classes().stream().mapToLong(ClassRow::heldOutRows).sum();
+        double top1 = heldOutRows == 0 ? Double.NaN : evaluation.top1() / (double) heldOutRows;
+        double top5 = heldOutRows == 0 ? Double.NaN : evaluation.top5() / (double) heldOutRows;
 
         MobileNetModel model = backbone.withHead(head(regression, names));
-        return new Result(model, trainRows, heldOutRows, heldOutAll - heldOutRows, top1, top5, classes,
+        return new Result(model, trainRows, heldOutRows, heldOutAll - heldOutRows, top1, top5, evaluation.classes(),
                 predicted.select("image_id", "label", "predicted"));
     }
 
@@ -210,23 +208,33 @@ public final class HeadTraining {
         return new LinearHead(Labels.of(Arrays.asList(names)), features, weights, bias);
     }
 
-    private static List<ClassRow> evaluate(Dataset<Row> predicted, String[] names, Map<String, Long> trainCounts) {
-        Map<Integer, long[]> byClass = new HashMap<>();
-        for (Row r : predicted.groupBy(col("label_index").cast("int").as("c"))
-                .agg(count(lit(1)), sum(when(col("rank").equalTo(0), 1).otherwise(0))).collectAsList()) {
-            byClass.computeIfAbsent(r.getInt(0), k -> new long[3])[0] = r.getLong(1);
-            byClass.get(r.getInt(0))[1] = r.getLong(2);
+    /** The per-class table, and how many held-out images had their class first and in the top five. */
+    private record Evaluation(List<ClassRow> classes, long top1, long top5) { }
+
+    /** One pass over the held-out predictions: counts by (true class, predicted class), at most classes squared rows. */
+    private static Evaluation evaluate(Dataset<Row> predicted, String[] names, Map<String, Long> trainCounts) {
+        long[] rows = new long[names.length];
+        long[] right = new long[names.length];
+        long[] given = new long[names.length];
+        long top5 = 0;
+        for (Row r : predicted.groupBy(col("label_index").cast("int"), col("prediction").cast("int"))
+                .agg(count(lit(1)), sum(when(col("rank").lt(5), 1).otherwise(0))).collectAsList()) {
+            int truth = r.getInt(0);
+            int guess = r.getInt(1);
+            rows[truth] += r.getLong(2);
+            given[guess] += r.getLong(2);
+            right[truth] += truth == guess ? r.getLong(2) : 0;
+            top5 += r.getLong(3);
         }
-        for (Row r : predicted.groupBy(col("prediction").cast("int").as("c")).count().collectAsList()) {
-            byClass.computeIfAbsent(r.getInt(0), k -> new long[3])[2] = r.getLong(1);
-        }
-        List<ClassRow> rows = new ArrayList<>();
+        List<ClassRow> classes = new ArrayList<>();
+        long top1 = 0;
         for (int c = 0; c < names.length; c++) {
-            long[] v = byClass.getOrDefault(c, new long[3]);
-            rows.add(new ClassRow(names[c], trainCounts.getOrDefault(names[c], 0L), v[0],
-                    v[0] == 0 ? Double.NaN : v[1] / (double) v[0], v[2] == 0 ? Double.NaN : v[1] / (double) v[2]));
+            classes.add(new ClassRow(names[c], trainCounts.getOrDefault(names[c], 0L), rows[c],
+                    rows[c] == 0 ? Double.NaN : right[c] / (double) rows[c],
+                    given[c] == 0 ? Double.NaN : right[c] / (double) given[c]));
+            top1 += right[c];
         }
-        return rows;
+        return new Evaluation(classes, top1, top5);
     }
 
     private static Map<String, Long> counts(Dataset<Row> rows) {
