@@ -1,6 +1,8 @@
 package dev.mobilenetspark.job;
 
 import dev.mobilenetspark.model.MobileNetModel;
+import dev.mobilenetspark.model.image.DecodingBenchmark;
+import dev.mobilenetspark.model.image.ImageDecoder;
 
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.MapFunction;
@@ -12,23 +14,12 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
-import javax.imageio.IIOImage;
-import javax.imageio.ImageIO;
-import javax.imageio.ImageWriteParam;
-import javax.imageio.ImageWriter;
-import javax.imageio.stream.ImageOutputStream;
-import java.awt.Graphics2D;
-import java.awt.RenderingHints;
-import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
  * {@code bench --end-to-end}: the whole job (Parquet in, tables out, this JVM's Spark) over N
@@ -40,7 +31,6 @@ public final class EndToEndBenchmark {
     /** An ImageNet validation photo's typical size and quality. */
     public static final int WIDTH = 500;
     public static final int HEIGHT = 375;
-    static final float QUALITY = 0.9f;
 
     private static final int ROWS_PER_FILE = 1_000;
 
@@ -57,12 +47,13 @@ public final class EndToEndBenchmark {
      */
     public record Result(JobSummary summary, double preparationSeconds, double startupSeconds, long peakRssMb) { }
 
-    public static Result run(MobileNetModel model, int images, int batch, int threads, Path photos, Path workDir) throws IOException {
-        JobSettings settings = JobSettings.of(model, true, 5, batch, threads, JobSettings.DEFAULT_MAX_FILE_BYTES);
+    public static Result run(MobileNetModel model, int images, int batch, int threads, ImageDecoder.Scaling scaling,
+                             Path photos, Path workDir) throws IOException {
+        JobSettings settings = JobSettings.of(model, true, 5, batch, threads, JobSettings.DEFAULT_MAX_FILE_BYTES, scaling);
         Path input = workDir.resolve("input.parquet");
         try (SparkSessions.Handle spark = SparkSessions.getOrCreate()) {
             long start = System.nanoTime();
-            writeInput(spark.session(), reencode(photos), images, input);
+            writeInput(spark.session(), DecodingBenchmark.reencode(photos, WIDTH, HEIGHT), images, input);
             double preparation = (System.nanoTime() - start) / 1e9;
             resetPeakRss();
             InputSpec spec = new InputSpec(input.toString(), "parquet", "image", "id", "path", List.of(), false, null, 0);
@@ -74,43 +65,6 @@ public final class EndToEndBenchmark {
             double startup = summary.firstBatchSeconds() < 0 ? -1 : summary.firstBatchSeconds() - preparation;
             return new Result(summary, preparation, startup, peakRssMb());
         }
-    }
-
-    /** Each photo in {@code dir} scaled to 500x375 and written as a quality-90 JPEG. */
-    static List<byte[]> reencode(Path dir) throws IOException {
-        List<byte[]> jpegs = new ArrayList<>();
-        List<Path> files;
-        try (Stream<Path> listing = Files.list(dir)) {
-            files = listing.filter(p -> p.toString().matches("(?i).*\\.(jpe?g|png)")).sorted().toList();
-        }
-        for (Path file : files) {
-            BufferedImage photo = ImageIO.read(file.toFile());
-            BufferedImage scaled = new BufferedImage(WIDTH, HEIGHT, BufferedImage.TYPE_INT_RGB);
-            Graphics2D g = scaled.createGraphics();
-            g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
-            g.drawImage(photo, 0, 0, WIDTH, HEIGHT, null);
-            g.dispose();
-            jpegs.add(jpeg(scaled));
-        }
-        if (jpegs.isEmpty()) {
-            throw new IllegalArgumentException("no .jpg or .png photos in " + dir);
-        }
-        return jpegs;
-    }
-
-    private static byte[] jpeg(BufferedImage image) throws IOException {
-        ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
-        ImageWriteParam param = writer.getDefaultWriteParam();
-        param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
-        param.setCompressionQuality(QUALITY);
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (ImageOutputStream out = ImageIO.createImageOutputStream(bytes)) {
-            writer.setOutput(out);
-            writer.write(null, new IIOImage(image, null, null), param);
-        } finally {
-            writer.dispose();
-        }
-        return bytes.toByteArray();
     }
 
     /** {@code images} rows cycling through the photos, written as Parquet by the executors. */

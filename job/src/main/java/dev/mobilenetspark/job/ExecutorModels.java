@@ -20,23 +20,24 @@ import java.util.Collections;
  */
 final class ExecutorModels {
 
-    private static String loadedId;
+    private static String loadedKey;
     private static ModelHandler loaded;
 
     private ExecutorModels() {
     }
 
     static synchronized ModelHandler get(JobSettings settings, Broadcast<byte[]> modelBytes, LongAccumulator loads) {
-        if (!settings.model().id().equals(loadedId)) {
+        String key = settings.model().id() + " " + settings.decodeScaling();
+        if (!key.equals(loadedKey)) {
             loaded = null;
             int threads = settings.threads() > 0 ? settings.threads() : executorCores();
             try {
                 loaded = ModelHandler.load(modelBytes.value(), "model " + settings.model().id(), ModelHandler.Backend.NATIVE,
-                        threads);
+                        threads, settings.decodeScaling());
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot load the broadcast model " + settings.model().id(), e);
             }
-            loadedId = settings.model().id();
+            loadedKey = key;
             loads.add(1);
         }
         return loaded;
@@ -57,7 +58,7 @@ final class ExecutorModels {
      * jobs and must count each job's loads (tests), or must free a model it will not use again.
      */
     static synchronized void reset() {
-        loadedId = null;
+        loadedKey = null;
         loaded = null;
     }
 

@@ -2,6 +2,7 @@ package dev.mobilenetspark.job;
 
 import dev.mobilenetspark.job.geo.Places;
 import dev.mobilenetspark.model.MobileNetModel;
+import dev.mobilenetspark.model.image.ImageDecoder;
 
 import java.io.Serializable;
 
@@ -12,11 +13,13 @@ import java.io.Serializable;
  * @param threads      native threads per executor JVM (one forward pass runs at a time per JVM);
  *                     0 for the executor's cores
  * @param maxFileBytes image files larger than this are refused at the read stage
+ * @param decodeScaling how far large JPEGs are shrunk while they are decoded
  * @param places       a places model's cells, whose centres the labels table reports; null for
  *                     any other model
  */
 public record JobSettings(MobileNetModel.Identity model, boolean embeddings, int topK, int batchSize, int threads,
-                          long maxFileBytes, Places places) implements Serializable {
+                          long maxFileBytes, ImageDecoder.Scaling decodeScaling, Places places)
+        implements Serializable {
 
     private static final long serialVersionUID = 1L;
 
@@ -25,8 +28,8 @@ public record JobSettings(MobileNetModel.Identity model, boolean embeddings, int
 
     /** The settings for running {@code model}. */
     public static JobSettings of(MobileNetModel model, boolean embeddings, int topK, int batchSize, int threads,
-                                 long maxFileBytes) {
-        return new JobSettings(model.identity(), embeddings, topK, batchSize, threads, maxFileBytes,
+                                 long maxFileBytes, ImageDecoder.Scaling decodeScaling) {
+        return new JobSettings(model.identity(), embeddings, topK, batchSize, threads, maxFileBytes, decodeScaling,
                 Places.of(model.labels()).orElse(null));
     }
 }

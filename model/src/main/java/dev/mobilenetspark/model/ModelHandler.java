@@ -97,11 +97,11 @@ public final class ModelHandler {
     private final Function<INDArray, INDArray[]> forward;
     private final NativeForwardPass pass;
 
-    private ModelHandler(MobileNetModel model, Backend backend, int threads) {
+    private ModelHandler(MobileNetModel model, Backend backend, int threads, ImageDecoder.Scaling scaling) {
         this.model = model;
         this.backend = backend;
         MobileNetConfig config = model.config();
-        this.decoder = new ImageDecoder(model.preprocessing());
+        this.decoder = new ImageDecoder(model.preprocessing(), scaling);
         this.preprocessor = new Preprocessor(model.preprocessing(), config.resolution());
         if (threads > 0) {
             NativeThreads.limit(threads);
@@ -121,12 +121,18 @@ public final class ModelHandler {
      *
      * @param threads native compute threads for this JVM, a limit that stays for the JVM; 0 leaves
      *                the limit as it is (one thread per core unless a handler set another)
+     * @param scaling how far {@link #prepare} shrinks large JPEGs while decoding them
      */
-    public static ModelHandler of(MobileNetModel model, Backend backend, int threads) {
+    public static ModelHandler of(MobileNetModel model, Backend backend, int threads, ImageDecoder.Scaling scaling) {
         if (threads < 0) {
             throw new IllegalArgumentException("threads must be 0 (one per core) or more, got " + threads);
         }
-        return new ModelHandler(model, backend, threads);
+        return new ModelHandler(model, backend, threads, scaling);
+    }
+
+    /** As {@link #of(MobileNetModel, Backend, int, ImageDecoder.Scaling)} with the reference decoding. */
+    public static ModelHandler of(MobileNetModel model, Backend backend, int threads) {
+        return of(model, backend, threads, ImageDecoder.Scaling.REFERENCE);
     }
 
     /** A handler for {@code model} on the native backend with the native default of threads. */
@@ -135,8 +141,9 @@ public final class ModelHandler {
     }
 
     /** A handler for the model file in {@code modelFile} (as {@link ModelFile} writes it); {@code source} names it in errors. */
-    public static ModelHandler load(byte[] modelFile, String source, Backend backend, int threads) throws IOException {
-        return of(ModelFile.read(new ByteArrayInputStream(modelFile), source), backend, threads);
+    public static ModelHandler load(byte[] modelFile, String source, Backend backend, int threads,
+                                    ImageDecoder.Scaling scaling) throws IOException {
+        return of(ModelFile.read(new ByteArrayInputStream(modelFile), source), backend, threads, scaling);
     }
 
     public MobileNetModel model() {

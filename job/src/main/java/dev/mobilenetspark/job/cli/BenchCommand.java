@@ -7,11 +7,14 @@ import dev.mobilenetspark.model.MobileNetConfig;
 import dev.mobilenetspark.model.MobileNetModel;
 import dev.mobilenetspark.model.ModelHandler;
 import dev.mobilenetspark.model.benchmark.Benchmark;
+import dev.mobilenetspark.model.image.DecodingBenchmark;
+import dev.mobilenetspark.model.image.ImageDecoder;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -54,11 +57,22 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--end-to-end", description = "Run the whole job (Parquet in, tables out, embedded Spark) instead of the model alone.")
     boolean endToEnd;
 
+    @Mixin
+    DecodeScalingOption decodeScaling;
+
+    @Option(names = "--decoding", description = "Time the JPEG decoders instead (ms per image, one thread) on the photos"
+            + " re-encoded at each of --sizes, for the shape's input resolution.")
+    boolean decoding;
+
+    @Option(names = "--sizes", split = ",", defaultValue = "500x375,1024x768,4000x3000", paramLabel = "WxH",
+            description = "With --decoding: the JPEG sizes (default: ${DEFAULT-VALUE}).")
+    List<String> sizes;
+
     @Option(names = "--images", defaultValue = "2000", description = "With --end-to-end: input rows (default: ${DEFAULT-VALUE}).")
     int images;
 
     @Option(names = "--photos", defaultValue = "data-samples/photos", paramLabel = "DIR",
-            description = "With --end-to-end: the photos replicated into the input (default: ${DEFAULT-VALUE}).")
+            description = "With --end-to-end or --decoding: the photos re-encoded into the input (default: ${DEFAULT-VALUE}).")
     Path photos;
 
     @Option(names = "--work-dir", paramLabel = "DIR",
@@ -77,8 +91,12 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         int threads = threadsOption.value();
+        ImageDecoder.Scaling scaling = decodeScaling.value();
+        if (decoding) {
+            return decoding(configs);
+        }
         if (endToEnd) {
-            return endToEnd(configs, threads);
+            return endToEnd(configs, threads, scaling);
         }
         // The figure is printed, so the limit is always explicit: the cores unless told otherwise.
         threads = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
@@ -105,17 +123,52 @@ final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    private int endToEnd(List<MobileNetConfig> configs, int threads) throws Exception {
-        if (configs.size() != 1 || batches.size() != 1 || images < 1) {
-            throw new IllegalArgumentException("--end-to-end takes one shape, one --batch and --images of at least 1");
+    private int decoding(List<MobileNetConfig> configs) throws IOException {
+        if (configs.size() != 1) {
+            throw new IllegalArgumentException("--decoding takes one shape: its resolution is the decoders' target");
         }
+        checkPhotos();
+        List<int[]> parsed = sizes.stream().map(BenchCommand::size).toList();
+        int target = configs.get(0).resolution();
+        System.out.printf(Locale.ROOT, "%-10s %-20s %10s %12s%n", "size", "decoder", "ms/image", "decoded");
+        StringBuilder lines = new StringBuilder();
+        for (int[] wh : parsed) {
+            List<byte[]> jpegs = DecodingBenchmark.reencode(photos, wh[0], wh[1]);
+            for (DecodingBenchmark.Row r : DecodingBenchmark.run(jpegs, wh[0], wh[1], target, runs, minSeconds)) {
+                System.out.printf(Locale.ROOT, "%-10s %-20s %10.2f %12s%n", r.size(), r.decoder(), r.msPerImage(),
+                        r.decodedWidth() + "x" + r.decodedHeight());
+                System.out.flush();
+                lines.append(String.format(Locale.ROOT, "BENCH-DECODE size=%s decoder=%s target=%d ms_per_image=%.2f%n",
+                        r.size(), r.decoder().replace(' ', '-'), target, r.msPerImage()));
+            }
+        }
+        System.out.print(lines);
+        return 0;
+    }
+
+    private static int[] size(String text) {
+        String[] wh = text.split("x");
+        if (wh.length == 2 && wh[0].matches("[1-9]\\d{0,4}") && wh[1].matches("[1-9]\\d{0,4}")) {
+            return new int[] {Integer.parseInt(wh[0]), Integer.parseInt(wh[1])};
+        }
+        throw new IllegalArgumentException("a size is WIDTHxHEIGHT, each 1 to 99999, e.g. 500x375; got '" + text + "'");
+    }
+
+    private void checkPhotos() {
         if (!Files.isDirectory(photos)) {
             throw new IllegalArgumentException("--photos " + photos + " is not a directory (run from the project's root,"
                     + " or give the directory of data-samples/photos)");
         }
+    }
+
+    private int endToEnd(List<MobileNetConfig> configs, int threads, ImageDecoder.Scaling scaling) throws Exception {
+        if (configs.size() != 1 || batches.size() != 1 || images < 1) {
+            throw new IllegalArgumentException("--end-to-end takes one shape, one --batch and --images of at least 1");
+        }
+        checkPhotos();
         MobileNetModel model = options.load(configs.get(0));
         Path dir = workDir != null ? workDir : Files.createTempDirectory("mobilenet-bench-e2e");
-        EndToEndBenchmark.Result r = EndToEndBenchmark.run(model, images, batches.get(0), threads, photos, dir);
+        EndToEndBenchmark.Result r = EndToEndBenchmark.run(model, images, batches.get(0), threads, scaling, photos, dir);
         JobSummary s = r.summary();
         MobileNetConfig c = model.config();
         System.out.printf(Locale.ROOT, "%-26s %s%n", "input", images + " JPEGs of " + EndToEndBenchmark.WIDTH + "x"

@@ -10,6 +10,7 @@ import dev.mobilenetspark.job.OutputTarget;
 import dev.mobilenetspark.job.SparkSessions;
 import dev.mobilenetspark.model.Labels;
 import dev.mobilenetspark.model.MobileNetModel;
+import dev.mobilenetspark.model.image.ImageDecoder;
 
 import org.apache.hadoop.conf.Configuration;
 import picocli.CommandLine;
@@ -105,6 +106,9 @@ public final class InferCommand extends ConfiguredCommand {
     @Option(names = "--max-file-bytes", defaultValue = "" + JobSettings.DEFAULT_MAX_FILE_BYTES, description = "Larger image files become read errors (default: ${DEFAULT-VALUE}).")
     long maxFileBytes;
 
+    @Mixin
+    DecodeScalingOption decodeScaling;
+
     @Option(names = "--max-error-fraction", defaultValue = "1.0", paramLabel = "F",
             description = "Stop the run, before committing the chunk that goes over, when more than this fraction of the rows"
                     + " seen failed (judged from " + ErrorBudget.MIN_ROWS + " rows on; default: ${DEFAULT-VALUE}: never).")
@@ -142,12 +146,13 @@ public final class InferCommand extends ConfiguredCommand {
             throw new IllegalArgumentException("--partitions must be 0 or more");
         }
         int nativeThreads = threads.value();
+        ImageDecoder.Scaling scaling = decodeScaling.value();
         Configuration hadoop = SparkSessions.hadoopConfiguration();
         String resolvedFormat = InputSpec.resolveFormat(input, inputFormat, hadoop);
         InputSpec inputSpec = new InputSpec(input, resolvedFormat, imageColumn, idColumn, pathColumn,
                 keepColumns == null ? List.of() : keepColumns, recursive, pathGlobFilter, partitions);
         MobileNetModel net = loadModel();
-        JobSettings settings = JobSettings.of(net, embeddings, topK, batchSize, nativeThreads, maxFileBytes);
+        JobSettings settings = JobSettings.of(net, embeddings, topK, batchSize, nativeThreads, maxFileBytes, scaling);
         if (settings.places() != null) {
             for (String column : inputSpec.keepColumns()) {
                 if (List.of("cell", "lat", "lng").contains(column)) {

@@ -5,6 +5,7 @@ import dev.mobilenetspark.job.ShippedModel;
 import dev.mobilenetspark.model.MobileNetModel;
 import dev.mobilenetspark.model.file.ModelFile;
 import dev.mobilenetspark.model.file.ModelLoader;
+import dev.mobilenetspark.model.image.ImageDecoder;
 
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
@@ -225,7 +226,7 @@ public final class MobileNetTransformer extends Transformer implements MLWritabl
         try {
             MobileNetModel net = model(spark);
             ShippedModel shipped = ShippedModel.ship(spark, net, JobSettings.of(net, embeddings, integer(topK),
-                    integer(batchSize), integer(threads), JobSettings.DEFAULT_MAX_FILE_BYTES));
+                    integer(batchSize), integer(threads), JobSettings.DEFAULT_MAX_FILE_BYTES, ImageDecoder.Scaling.REFERENCE));
             return shipped.predict(dataset.toDF(), string(inputCol), new ShippedModel.Outputs(string(labelCol),
                     string(scoreCol), embeddings ? string(embeddingCol) : null, string(errorCol)));
         } catch (IOException e) {

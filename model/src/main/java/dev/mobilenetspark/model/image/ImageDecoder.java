@@ -4,6 +4,7 @@ import com.twelvemonkeys.imageio.plugins.bmp.BMPImageReaderSpi;
 import com.twelvemonkeys.imageio.plugins.jpeg.JPEGImageReaderSpi;
 import com.twelvemonkeys.imageio.plugins.webp.WebPImageReaderSpi;
 import com.twelvemonkeys.imageio.stream.ByteArrayImageInputStream;
+import dev.mobilenetspark.model.OptionNames;
 import dev.mobilenetspark.model.image.ImageDecodeException.Reason;
 
 import java.awt.color.ColorSpace;
@@ -34,8 +35,10 @@ import org.w3c.dom.Node;
  * input into one {@link ImageDecodeException}.
  *
  * <ul>
- *   <li>Formats: JPEG (baseline, progressive, CMYK and YCCK, through TwelveMonkeys, which converts
- *       CMYK to RGB with the embedded profile or a generic CMYK one), PNG (any bit depth, palette,
+ *   <li>Formats: JPEG (one large enough to shrink, as {@link Scaling} says, by libjpeg-turbo
+ *       through OpenCV, {@link NativeJpeg}, in the DCT; any other, including CMYK and YCCK, a
+ *       profile to apply, a stream cut short or one libjpeg-turbo refuses, through TwelveMonkeys,
+ *       which converts CMYK to RGB with the embedded profile or a generic CMYK one), PNG (any bit depth, palette,
  *       grey, alpha), GIF (first frame), BMP and WebP (both TwelveMonkeys; its lossy WebP decoder
  *       differs from libwebp's by 1.5 to 3 levels on average). Readers are chosen here, not by
  *       ImageIO's classpath scan, so that a shaded jar or a Spark executor's class loader cannot
@@ -45,7 +48,8 @@ import org.w3c.dom.Node;
  *       the JDK's PNG reader never applies iCCP.</li>
  *   <li>Orientation: a JPEG's EXIF orientation is applied, so the model sees the upright picture.</li>
  *   <li>Memory: the pixel budget is checked against the header before any pixel is decoded, and a
- *       large image is decoded with source subsampling (see {@link #subsampling}).</li>
+ *       large image is decoded smaller: a JPEG in the DCT, others by source subsampling (see
+ *       {@link #subsampling}).</li>
  *   <li>Truncation: a JPEG cut short decodes to grey rows with only a reader warning, and a
  *       lossless WebP cut short by a few bytes decodes to wrong pixels without one; both are
  *       refused here as {@link Reason#TRUNCATED}, as tf.image.decode_jpeg and PIL refuse them.</li>
@@ -70,12 +74,55 @@ public final class ImageDecoder {
             new Format("BMP", new BMPImageReaderSpi()),
             WEBP);
 
+    /**
+     * How far a JPEG larger than the model needs is shrunk in libjpeg's inverse DCT (by 2, 4 or 8)
+     * while it is decoded. Other formats, and JPEGs that take the ImageIO path, are subsampled as
+     * {@link #subsampling} says whatever the choice.
+     */
+    public enum Scaling {
+        /**
+         * Shrink only while the decoded shorter side stays at least twice the side the resize
+         * needs, whole for the antialiased resize: the photos models are usually shown (up to
+         * about four times the input) decode whole and match the reference pipelines, which
+         * decode whole; only larger ones are shrunk, more faithfully than by subsampling.
+         */
+        REFERENCE(2),
+        /**
+         * Shrink while the decoded shorter side stays at least the side the resize needs (PIL's
+         * {@code draft} rule): a 500x375 photo for a 128-pixel model decodes at 1/2 in about 0.7
+         * of the time. The model then sees a smoother image than the reference pipelines give it
+         * (their bilinear resize skips pixels; the DCT's averages them): measured on the sample
+         * photos in the README.
+         */
+        FAST(1);
+
+        private final int margin;
+
+        Scaling(int margin) {
+            this.margin = margin;
+        }
+
+        public String format() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+
+        public static Scaling parse(String text) {
+            return OptionNames.parse(values(), Scaling::format, text, "decode scaling");
+        }
+    }
+
     private final long maxPixels;
     private final boolean convertToSrgb;
     private final boolean antialiased;
+    private final Scaling scaling;
 
-    /** Uses the pixel budget, the colour handling and the resize of {@code preprocessing}. */
+    /** Uses the pixel budget, the colour handling and the resize of {@code preprocessing}, scaling {@link Scaling#REFERENCE}. */
     public ImageDecoder(Preprocessing preprocessing) {
+        this(preprocessing, Scaling.REFERENCE);
+    }
+
+    /** As {@link #ImageDecoder(Preprocessing)}, shrinking JPEGs as {@code scaling} says. */
+    public ImageDecoder(Preprocessing preprocessing, Scaling scaling) {
         if (preprocessing.maxPixels() > MAX_PIXEL_BUDGET) {
             throw new IllegalArgumentException("pixel budget " + preprocessing.maxPixels()
                     + " is over " + MAX_PIXEL_BUDGET + ", the most one RGB array can hold");
@@ -83,6 +130,7 @@ public final class ImageDecoder {
         this.maxPixels = preprocessing.maxPixels();
         this.convertToSrgb = preprocessing.convertToSrgb();
         this.antialiased = preprocessing.resize() == Preprocessing.Resize.ANTIALIAS;
+        this.scaling = scaling;
     }
 
     /**
@@ -99,6 +147,17 @@ public final class ImageDecoder {
         if (bytes.length == 0) {
             throw new ImageDecodeException(Reason.EMPTY, "empty input: zero bytes");
         }
+        if (NativeJpeg.AVAILABLE) {
+            Optional<RgbImage> decoded = JpegHeader.read(bytes).flatMap(h -> nativeJpeg(bytes, h, targetShortSide));
+            if (decoded.isPresent()) {
+                return decoded.get();
+            }
+        }
+        return decodeWithImageIo(bytes, targetShortSide);
+    }
+
+    /** {@link #decode} through ImageIO's readers alone: the fallback, and the decoding benchmark's baseline. */
+    RgbImage decodeWithImageIo(byte[] bytes, int targetShortSide) {
         try (ImageInputStream input = new ByteArrayImageInputStream(bytes)) {
             Format format = formatOf(input, bytes);
             if (format == WEBP) {
@@ -149,12 +208,7 @@ public final class ImageDecoder {
     private RgbImage read(ImageReader reader, Format format, int targetShortSide) throws IOException {
         int width = reader.getWidth(0);
         int height = reader.getHeight(0);
-        long pixels = (long) width * height;
-        if (pixels > maxPixels) {
-            throw new ImageDecodeException(Reason.TOO_MANY_PIXELS, String.format(Locale.ROOT,
-                    "%s of %dx%d = %d pixels is over the budget of %d pixels",
-                    format.name(), width, height, pixels, maxPixels));
-        }
+        checkBudget(format.name(), width, height);
         ImageReadParam param = reader.getDefaultReadParam();
         // PIL's antialiased resize sees every pixel; keeping every step-th one first would alias.
         int step = antialiased ? 1 : subsampling(width, height, targetShortSide);
@@ -170,6 +224,47 @@ public final class ImageDecoder {
                     "truncated " + format.name() + ": " + String.join("; ", warnings));
         }
         return orientation(reader).apply(RawSamples.of(image));
+    }
+
+    /**
+     * A JPEG of one or three components, whole, with no profile to apply and large enough to be
+     * shrunk in the DCT, decoded so by libjpeg-turbo; empty for every other JPEG and for a stream
+     * it refuses, which the ImageIO path then decodes or refuses with the same reasons as before.
+     * A whole-size decode stays with ImageIO: OpenCV's libjpeg-turbo has no SIMD code, and where
+     * the JDK links the system's libjpeg-turbo (Debian's and Ubuntu's do) ImageIO is faster at
+     * full size (see the README's decoder table); both give the same samples.
+     */
+    private Optional<RgbImage> nativeJpeg(byte[] bytes, JpegHeader header, int targetShortSide) {
+        if (!header.complete() || (header.components() != 1 && header.components() != 3)
+                || (convertToSrgb && header.iccProfile())) {
+            return Optional.empty();
+        }
+        checkBudget("JPEG", header.width(), header.height());
+        int scale = dctScale(header.width(), header.height(), antialiased && scaling == Scaling.REFERENCE
+                ? Integer.MAX_VALUE : (long) scaling.margin * targetShortSide);
+        if (scale == 1) {
+            return Optional.empty();
+        }
+        return NativeJpeg.decode(bytes, header.width(), header.height(), scale).map(header.orientation()::apply);
+    }
+
+    /** The largest of libjpeg's scales 1/2, 1/4, 1/8 that keeps the shorter side at least {@code minShortSide}; else 1. */
+    static int dctScale(int width, int height, long minShortSide) {
+        int shortSide = Math.min(width, height);
+        for (int scale = 8; scale > 1; scale /= 2) {
+            if (shortSide / scale >= minShortSide) {
+                return scale;
+            }
+        }
+        return 1;
+    }
+
+    private void checkBudget(String format, int width, int height) {
+        long pixels = (long) width * height;
+        if (pixels > maxPixels) {
+            throw new ImageDecodeException(Reason.TOO_MANY_PIXELS, String.format(Locale.ROOT,
+                    "%s of %dx%d = %d pixels is over the budget of %d pixels", format, width, height, pixels, maxPixels));
+        }
     }
 
     /**

@@ -39,6 +39,11 @@ enum Orientation {
         return NORMAL;
     }
 
+    /** EXIF's value 1..8; others are {@link #NORMAL}, as in {@link #fromMetadataName}. */
+    static Orientation fromExif(int value) {
+        return value >= 1 && value <= 8 ? values()[value - 1] : NORMAL;
+    }
+
     /**
      * Upright pixel (x, y) is stored pixel (u, v) with (u, v) = transpose ? (y, x) : (x, y),
      * then u mirrored if flipX and v mirrored if flipY.

@@ -31,6 +31,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 class ImageDecoderTest {
 
     private static final ImageDecoder DECODER = new ImageDecoder(Preprocessing.keras());
+    private static final ImageDecoder FAST = new ImageDecoder(Preprocessing.keras(), ImageDecoder.Scaling.FAST);
     private static final int TARGET = 224;
 
     // ---- formats
@@ -276,16 +277,21 @@ class ImageDecoderTest {
         }
         byte[] jpeg = TestImages.withExifOrientation(TestImages.jpeg(stored, 0.95f, false), orientation);
 
-        RgbImage upright = DECODER.decode(jpeg, TARGET);
         boolean sideways = orientation >= 5;
-        assertEquals(sideways ? 32 : 64, upright.width());
-        assertEquals(sideways ? 64 : 32, upright.height());
-        int right = upright.width() - 8;
-        int bottom = upright.height() - 8;
-        assertColour(topLeft, pixel(upright, 7, 7));
-        assertColour(topRight, pixel(upright, right, 7));
-        assertColour(bottomLeft, pixel(upright, 7, bottom));
-        assertColour(bottomRight, pixel(upright, right, bottom));
+        // Whole through ImageIO, and halved in the DCT through libjpeg-turbo.
+        for (RgbImage upright : List.of(DECODER.decode(jpeg, TARGET), FAST.decode(jpeg, 16))) {
+            int scale = 64 / Math.max(upright.width(), upright.height());
+            assertEquals((sideways ? 32 : 64) / scale, upright.width());
+            assertEquals((sideways ? 64 : 32) / scale, upright.height());
+            int left = upright.width() / 4;
+            int right = upright.width() * 3 / 4;
+            int top = upright.height() / 4;
+            int bottom = upright.height() * 3 / 4;
+            assertColour(topLeft, pixel(upright, left, top));
+            assertColour(topRight, pixel(upright, right, top));
+            assertColour(bottomLeft, pixel(upright, left, bottom));
+            assertColour(bottomRight, pixel(upright, right, bottom));
+        }
     }
 
     private static int[] colour(char name) {
@@ -307,21 +313,89 @@ class ImageDecoderTest {
     // ---- memory bounds
 
     @Test
-    void largeImageIsSubsampledToAtLeastTwiceTheTarget() {
-        BufferedImage large = TestImages.gradient(4000, 3000);
-        byte[] jpeg = TestImages.jpeg(large, 0.9f, false);
+    void largeJpegIsShrunkInTheDctToAtLeastTwiceTheTarget() {
+        byte[] jpeg = TestImages.jpeg(TestImages.gradient(4000, 3000), 0.9f, false);
 
         RgbImage decoded = DECODER.decode(jpeg, TARGET);
-        // 3000 / 448 = 6: every sixth pixel of every sixth row.
-        assertEquals(667, decoded.width());
-        assertEquals(500, decoded.height());
-        assertTrue(Math.min(decoded.width(), decoded.height()) >= 2 * TARGET);
+        // 3000 / 4 = 750 is at least 2 x 224; 3000 / 8 = 375 is not.
+        assertEquals(1000, decoded.width());
+        assertEquals(750, decoded.height());
 
         RgbImage whole = DECODER.decode(jpeg, 1500);
         assertEquals(4000, whole.width(), "a target of half the shorter side decodes at full size");
+        // Points whose 4x4 blocks sit well away from the gradient's wraps from 255 to 0 (JPEG rings there).
+        for (int[] xy : new int[][] {{20, 20}, {100, 37}, {300, 200}, {880, 690}}) {
+            int[] expected = new int[3];
+            for (int dy = 0; dy < 4; dy++) {
+                for (int dx = 0; dx < 4; dx++) {
+                    int[] p = pixel(whole, 4 * xy[0] + dx, 4 * xy[1] + dy);
+                    for (int c = 0; c < 3; c++) {
+                        expected[c] += p[c];
+                    }
+                }
+            }
+            int[] actual = pixel(decoded, xy[0], xy[1]);
+            for (int c = 0; c < 3; c++) {
+                assertEquals(expected[c] / 16.0, actual[c], 4, "the DCT's 1/4 scale averages each 4x4 block, at "
+                        + Arrays.toString(xy));
+            }
+        }
+    }
+
+    @Test
+    void largePngIsSubsampledToAtLeastTwiceTheTarget() {
+        byte[] png = TestImages.encode(TestImages.gradient(4000, 3000), "png");
+
+        RgbImage decoded = DECODER.decode(png, TARGET);
+        // 3000 / 448 = 6: every sixth pixel of every sixth row.
+        assertEquals(667, decoded.width());
+        assertEquals(500, decoded.height());
+
+        RgbImage whole = DECODER.decode(png, 1500);
+        assertEquals(4000, whole.width());
         for (int[] xy : new int[][] {{0, 0}, {100, 37}, {666, 499}, {333, 250}}) {
             assertArrayEquals(pixel(whole, 6 * xy[0], 6 * xy[1]), pixel(decoded, xy[0], xy[1]),
                     "subsampled pixel " + Arrays.toString(xy) + " should be the whole image's pixel six times further");
+        }
+    }
+
+    @Test
+    void fastScalingShrinksWhileTheImageStillCoversTheInput() {
+        byte[] jpeg = TestImages.jpeg(TestImages.gradient(500, 375), 0.9f, false);
+        RgbImage half = FAST.decode(jpeg, 128);
+        assertEquals(250, half.width());
+        assertEquals(188, half.height(), "libjpeg rounds a scaled side up");
+        assertEquals(500, FAST.decode(jpeg, 224).width(), "375 / 2 is under 224");
+        assertEquals(500, DECODER.decode(jpeg, 128).width(), "the reference scaling keeps twice the side, 256");
+    }
+
+    @Test
+    void dctScaleIsTheLargestThatKeepsTheShorterSide() {
+        assertEquals(2, ImageDecoder.dctScale(500, 375, 187));
+        assertEquals(1, ImageDecoder.dctScale(500, 375, 188));
+        assertEquals(8, ImageDecoder.dctScale(4000, 3000, 375));
+        assertEquals(4, ImageDecoder.dctScale(4000, 3000, 376));
+        assertEquals(1, ImageDecoder.dctScale(4000, 3000, Integer.MAX_VALUE));
+    }
+
+    @Test
+    void libjpegTurboGivesTheJdkDecodersSamples() throws Exception {
+        assertTrue(NativeJpeg.AVAILABLE, "OpenCV's natives ship for linux-x86_64, the platform the build targets");
+        for (String photo : new String[] {"china.jpg", "grace_hopper.jpg", "flower.jpg"}) {
+            byte[] jpeg = TestImages.photo(photo);
+            BufferedImage jdk = javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(jpeg));
+            byte[] expected = new byte[3 * jdk.getWidth() * jdk.getHeight()];
+            for (int y = 0, i = 0; y < jdk.getHeight(); y++) {
+                for (int x = 0; x < jdk.getWidth(); x++) {
+                    int rgb = jdk.getRGB(x, y);
+                    expected[i++] = (byte) (rgb >> 16);
+                    expected[i++] = (byte) (rgb >> 8);
+                    expected[i++] = (byte) rgb;
+                }
+            }
+            // libjpeg-turbo's accurate integer IDCT and its upsampling, SIMD or not, compute
+            // libjpeg 6b's (the JDK's) results exactly.
+            assertArrayEquals(expected, NativeJpeg.decode(jpeg, jdk.getWidth(), jdk.getHeight(), 1).orElseThrow().rgb(), photo);
         }
     }
 
@@ -396,6 +470,10 @@ class ImageDecoderTest {
         assertRefused(Arrays.copyOf(baseline, baseline.length / 2), Reason.TRUNCATED, "truncated JPEG");
         byte[] progressive = TestImages.jpeg(TestImages.gradient(300, 200), 0.9f, true);
         assertRefused(Arrays.copyOf(progressive, progressive.length * 2 / 3), Reason.TRUNCATED, "truncated JPEG");
+        // Large enough to be shrunk in the DCT: libjpeg-turbo would fill it with grey too.
+        ImageDecodeException e = assertThrows(ImageDecodeException.class,
+                () -> FAST.decode(Arrays.copyOf(baseline, baseline.length / 2), 64));
+        assertEquals(Reason.TRUNCATED, e.reason());
     }
 
     @Test
