@@ -72,28 +72,42 @@ public final class Preprocessor {
         Axis rows = new Axis((h - cropHeight) / 2, cropHeight, resolution, preprocessing.resize());
         byte[] px = image.rgb();
         int stride = 3 * w;
+        double scale0 = scale[0];
+        double scale1 = scale[1];
+        double scale2 = scale[2];
+        double offset0 = this.offset[0];
+        double offset1 = this.offset[1];
+        double offset2 = this.offset[2];
         int o = offset;
         for (int y = 0; y < resolution; y++) {
             int top = rows.low[y] * stride;
             int bottom = rows.high[y] * stride;
             double fy = rows.fraction[y];
             for (int x = 0; x < resolution; x++) {
-                int left = 3 * columns.low[x];
-                int right = 3 * columns.high[x];
+                int topLeft = top + 3 * columns.low[x];
+                int topRight = top + 3 * columns.high[x];
+                int bottomLeft = bottom + 3 * columns.low[x];
+                int bottomRight = bottom + 3 * columns.high[x];
                 double fx = columns.fraction[x];
-                for (int c = 0; c < 3; c++) {
-                    // The order of operations of tf.image.resizeBilinear, so results agree to the last bit.
-                    double topLeft = px[top + left + c] & 0xff;
-                    double topRight = px[top + right + c] & 0xff;
-                    double bottomLeft = px[bottom + left + c] & 0xff;
-                    double bottomRight = px[bottom + right + c] & 0xff;
-                    double upper = topLeft + (topRight - topLeft) * fx;
-                    double lower = bottomLeft + (bottomRight - bottomLeft) * fx;
-                    double value = upper + (lower - upper) * fy;
-                    dst[o++] = (float) (value * scale[c] + this.offset[c]);
-                }
+                // Channels written out: a loop over them, and its index arithmetic, took half the time.
+                dst[o++] = (float) (lerp(px, topLeft, topRight, bottomLeft, bottomRight, fx, fy) * scale0 + offset0);
+                dst[o++] = (float) (lerp(px, topLeft + 1, topRight + 1, bottomLeft + 1, bottomRight + 1, fx, fy)
+                        * scale1 + offset1);
+                dst[o++] = (float) (lerp(px, topLeft + 2, topRight + 2, bottomLeft + 2, bottomRight + 2, fx, fy)
+                        * scale2 + offset2);
             }
         }
+    }
+
+    /** The order of operations of tf.image.resizeBilinear, so results agree to the last bit. */
+    private static double lerp(byte[] px, int topLeft, int topRight, int bottomLeft, int bottomRight, double fx, double fy) {
+        double tl = px[topLeft] & 0xff;
+        double tr = px[topRight] & 0xff;
+        double bl = px[bottomLeft] & 0xff;
+        double br = px[bottomRight] & 0xff;
+        double upper = tl + (tr - tl) * fx;
+        double lower = bl + (br - bl) * fx;
+        return upper + (lower - upper) * fy;
     }
 
     /**
