@@ -107,7 +107,7 @@ final class BenchCommand implements Callable<Integer> {
             ModelHandler handler = ModelHandler.of(options.load(config), ModelHandler.Backend.NATIVE, threads);
             MobileNetConfig c = handler.model().config();
             for (int batch : batches) {
-                Benchmark.Result r = Benchmark.run(handler, batch, 3, runs, minSeconds);
+                Benchmark.Result r = Benchmark.run(handler, batch, runs, minSeconds);
                 System.out.printf(Locale.ROOT, "%-9s %6s %5d %6d %8d %12.1f %10.1f %10.1f%n", c.architecture().id(),
                         c.alpha(), c.resolution(), batch, threads, r.median(), r.min(), r.max());
                 System.out.flush();
