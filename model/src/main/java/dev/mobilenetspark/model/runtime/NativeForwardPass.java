@@ -18,8 +18,10 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -98,8 +100,9 @@ public final class NativeForwardPass {
 
     /** Bytes of native memory the buffers hold (each shared buffer once): sized for the largest batch seen. */
     long bufferBytes() {
-        return buffers.entrySet().stream().filter(e -> !e.getKey().equals(LayerNames.INPUT))
-                .map(e -> e.getValue().data()).distinct().mapToLong(d -> d.length() * d.getElementSize()).sum();
+        Set<DataBuffer> distinct = Collections.newSetFromMap(new IdentityHashMap<>());
+        buffers.entrySet().stream().filter(e -> !e.getKey().equals(LayerNames.INPUT)).forEach(e -> distinct.add(e.getValue().data()));
+        return distinct.stream().mapToLong(d -> d.length() * d.getElementSize()).sum();
     }
 
     /** Nanoseconds spent in each vertex over {@code runs} passes on {@code input}, in plan order. */
@@ -180,15 +183,19 @@ public final class NativeForwardPass {
         }
     }
 
+    /**
+     * Removed by position: a DataBuffer's equals compares contents, element by element, which
+     * took 1.8 s of a V2 224 plan for batches of 32.
+     */
     private static DataBuffer takeSmallest(List<DataBuffer> free, long length) {
-        DataBuffer best = null;
-        for (DataBuffer candidate : free) {
-            if (candidate.length() >= length && (best == null || candidate.length() < best.length())) {
-                best = candidate;
+        int best = -1;
+        for (int i = 0; i < free.size(); i++) {
+            long size = free.get(i).length();
+            if (size >= length && (best < 0 || size < free.get(best).length())) {
+                best = i;
             }
         }
-        free.remove(best);
-        return best;
+        return best < 0 ? null : free.remove(best);
     }
 
     private static Step step(ComputationGraph network, NetworkGraph.Vertex v) {
