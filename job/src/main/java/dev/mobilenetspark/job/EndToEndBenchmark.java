@@ -1,6 +1,7 @@
 package dev.mobilenetspark.job;
 
 import dev.mobilenetspark.model.MobileNetModel;
+import dev.mobilenetspark.model.ModelHandler;
 import dev.mobilenetspark.model.image.DecodingBenchmark;
 import dev.mobilenetspark.model.image.ImageDecoder;
 
@@ -48,8 +49,9 @@ public final class EndToEndBenchmark {
     public record Result(JobSummary summary, double preparationSeconds, double startupSeconds, long peakRssMb) { }
 
     public static Result run(MobileNetModel model, int images, int batch, int threads, ImageDecoder.Scaling scaling,
-                             Path photos, Path workDir) throws IOException {
-        JobSettings settings = JobSettings.of(model, true, 5, batch, threads, JobSettings.DEFAULT_MAX_FILE_BYTES, scaling);
+                             ModelHandler.Backend backend, Path photos, Path workDir) throws IOException {
+        JobSettings settings = JobSettings.of(model, true, 5, batch, threads, JobSettings.DEFAULT_MAX_FILE_BYTES, scaling,
+                backend);
         Path input = workDir.resolve("input.parquet");
         try (SparkSessions.Handle spark = SparkSessions.getOrCreate()) {
             long start = System.nanoTime();

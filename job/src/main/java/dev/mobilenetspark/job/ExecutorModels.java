@@ -27,12 +27,12 @@ final class ExecutorModels {
     }
 
     static synchronized ModelHandler get(JobSettings settings, Broadcast<byte[]> modelBytes, LongAccumulator loads) {
-        String key = settings.model().id() + " " + settings.decodeScaling();
+        String key = settings.model().id() + " " + settings.decodeScaling() + " " + settings.backend();
         if (!key.equals(loadedKey)) {
             loaded = null;
             int threads = settings.threads() > 0 ? settings.threads() : executorCores();
             try {
-                loaded = ModelHandler.load(modelBytes.value(), "model " + settings.model().id(), ModelHandler.Backend.NATIVE,
+                loaded = ModelHandler.load(modelBytes.value(), "model " + settings.model().id(), settings.backend(),
                         threads, settings.decodeScaling());
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot load the broadcast model " + settings.model().id(), e);

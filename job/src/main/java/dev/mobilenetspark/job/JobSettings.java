@@ -2,6 +2,7 @@ package dev.mobilenetspark.job;
 
 import dev.mobilenetspark.job.geo.Places;
 import dev.mobilenetspark.model.MobileNetModel;
+import dev.mobilenetspark.model.ModelHandler;
 import dev.mobilenetspark.model.image.ImageDecoder;
 
 import java.io.Serializable;
@@ -14,11 +15,12 @@ import java.io.Serializable;
  *                     0 for the executor's cores
  * @param maxFileBytes image files larger than this are refused at the read stage
  * @param decodeScaling how far large JPEGs are shrunk while they are decoded
+ * @param backend      how the executors compute forward passes (float32 or bfloat16)
  * @param places       a places model's cells, whose centres the labels table reports; null for
  *                     any other model
  */
 public record JobSettings(MobileNetModel.Identity model, boolean embeddings, int topK, int batchSize, int threads,
-                          long maxFileBytes, ImageDecoder.Scaling decodeScaling, Places places)
+                          long maxFileBytes, ImageDecoder.Scaling decodeScaling, ModelHandler.Backend backend, Places places)
         implements Serializable {
 
     private static final long serialVersionUID = 1L;
@@ -28,8 +30,8 @@ public record JobSettings(MobileNetModel.Identity model, boolean embeddings, int
 
     /** The settings for running {@code model}. */
     public static JobSettings of(MobileNetModel model, boolean embeddings, int topK, int batchSize, int threads,
-                                 long maxFileBytes, ImageDecoder.Scaling decodeScaling) {
-        return new JobSettings(model.identity(), embeddings, topK, batchSize, threads, maxFileBytes, decodeScaling,
+                                 long maxFileBytes, ImageDecoder.Scaling decodeScaling, ModelHandler.Backend backend) {
+        return new JobSettings(model.identity(), embeddings, topK, batchSize, threads, maxFileBytes, decodeScaling, backend,
                 Places.of(model.labels()).orElse(null));
     }
 }

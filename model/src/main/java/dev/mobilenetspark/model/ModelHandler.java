@@ -46,6 +46,12 @@ public final class ModelHandler {
     public enum Backend {
         /** BatchNorm folded into the convolutions, run as planned oneDNN steps on NHWC buffers. */
         NATIVE,
+        /**
+         * {@link #NATIVE} with full and 1x1 convolutions in bfloat16 (float32 accumulation and
+         * outputs); only on CPUs with AVX512-BF16 or AMX. Its cost on the sample photos is in the
+         * README.
+         */
+        NATIVE_BF16,
         /** DL4J's own {@code ComputationGraph.output} on the network as configured: the reference. */
         DL4J
     }
@@ -106,8 +112,9 @@ public final class ModelHandler {
         if (threads > 0) {
             NativeThreads.limit(threads);
         }
-        if (backend == Backend.NATIVE) {
-            pass = new NativeForwardPass(BatchNormFolding.fold(config, model.network()), config.resolution());
+        if (backend != Backend.DL4J) {
+            pass = new NativeForwardPass(BatchNormFolding.fold(config, model.network()), config.resolution(),
+                    backend == Backend.NATIVE_BF16);
             forward = pass::output;
         } else {
             pass = null;

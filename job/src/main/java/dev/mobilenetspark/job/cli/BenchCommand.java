@@ -60,6 +60,9 @@ final class BenchCommand implements Callable<Integer> {
     @Mixin
     DecodeScalingOption decodeScaling;
 
+    @Mixin
+    PrecisionOption precision;
+
     @Option(names = "--decoding", description = "Time the JPEG decoders instead (ms per image, one thread) on the photos"
             + " re-encoded at each of --sizes, for the shape's input resolution.")
     boolean decoding;
@@ -92,11 +95,12 @@ final class BenchCommand implements Callable<Integer> {
         }
         int threads = threadsOption.value();
         ImageDecoder.Scaling scaling = decodeScaling.value();
+        ModelHandler.Backend backend = precision.backend();
         if (decoding) {
             return decoding(configs);
         }
         if (endToEnd) {
-            return endToEnd(configs, threads, scaling);
+            return endToEnd(configs, threads, scaling, backend);
         }
         // The figure is printed, so the limit is always explicit: the cores unless told otherwise.
         threads = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
@@ -104,7 +108,7 @@ final class BenchCommand implements Callable<Integer> {
                 "arch", "alpha", "res", "batch", "threads", "images/s", "min", "max");
         StringBuilder lines = new StringBuilder();
         for (MobileNetConfig config : configs) {
-            ModelHandler handler = ModelHandler.of(options.load(config), ModelHandler.Backend.NATIVE, threads);
+            ModelHandler handler = ModelHandler.of(options.load(config), backend, threads);
             MobileNetConfig c = handler.model().config();
             for (int batch : batches) {
                 Benchmark.Result r = Benchmark.run(handler, batch, runs, minSeconds);
@@ -115,8 +119,8 @@ final class BenchCommand implements Callable<Integer> {
                     printProfile(Benchmark.profile(handler, batch, runs));
                 }
                 lines.append(String.format(Locale.ROOT,
-                        "BENCH arch=%s alpha=%s resolution=%d batch=%d threads=%d images_per_s=%.1f%n",
-                        c.architecture().id(), c.alpha(), c.resolution(), batch, threads, r.median()));
+                        "BENCH arch=%s alpha=%s resolution=%d batch=%d threads=%d images_per_s=%.1f precision=%s%n",
+                        c.architecture().id(), c.alpha(), c.resolution(), batch, threads, r.median(), precision.precision));
             }
         }
         System.out.print(lines);
@@ -161,14 +165,16 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    private int endToEnd(List<MobileNetConfig> configs, int threads, ImageDecoder.Scaling scaling) throws Exception {
+    private int endToEnd(List<MobileNetConfig> configs, int threads, ImageDecoder.Scaling scaling,
+                         ModelHandler.Backend backend) throws Exception {
         if (configs.size() != 1 || batches.size() != 1 || images < 1) {
             throw new IllegalArgumentException("--end-to-end takes one shape, one --batch and --images of at least 1");
         }
         checkPhotos();
         MobileNetModel model = options.load(configs.get(0));
         Path dir = workDir != null ? workDir : Files.createTempDirectory("mobilenet-bench-e2e");
-        EndToEndBenchmark.Result r = EndToEndBenchmark.run(model, images, batches.get(0), threads, scaling, photos, dir);
+        EndToEndBenchmark.Result r = EndToEndBenchmark.run(model, images, batches.get(0), threads, scaling, backend, photos,
+                dir);
         JobSummary s = r.summary();
         MobileNetConfig c = model.config();
         System.out.printf(Locale.ROOT, "%-26s %s%n", "input", images + " JPEGs of " + EndToEndBenchmark.WIDTH + "x"
@@ -180,8 +186,9 @@ final class BenchCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "%-26s %d labelled, %d failed%n", "rows", s.labelled(), s.failed());
         System.out.printf(Locale.ROOT, "%-26s %d MiB%n", "peak RSS", r.peakRssMb());
         System.out.printf(Locale.ROOT, "BENCH-E2E arch=%s alpha=%s resolution=%d batch=%d images=%d startup_s=%.1f"
-                        + " images_per_s=%.1f peak_rss_mb=%d%n", c.architecture().id(), c.alpha(), c.resolution(),
-                batches.get(0), images, r.startupSeconds(), s.imagesPerSecond(), r.peakRssMb());
+                        + " images_per_s=%.1f peak_rss_mb=%d precision=%s decode_scaling=%s%n", c.architecture().id(), c.alpha(),
+                c.resolution(), batches.get(0), images, r.startupSeconds(), s.imagesPerSecond(), r.peakRssMb(),
+                precision.precision, decodeScaling.scaling);
         return s.failed() == 0 ? 0 : 1;
     }
 

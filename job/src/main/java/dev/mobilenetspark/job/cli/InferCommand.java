@@ -10,6 +10,7 @@ import dev.mobilenetspark.job.OutputTarget;
 import dev.mobilenetspark.job.SparkSessions;
 import dev.mobilenetspark.model.Labels;
 import dev.mobilenetspark.model.MobileNetModel;
+import dev.mobilenetspark.model.ModelHandler;
 import dev.mobilenetspark.model.image.ImageDecoder;
 
 import org.apache.hadoop.conf.Configuration;
@@ -109,6 +110,9 @@ public final class InferCommand extends ConfiguredCommand {
     @Mixin
     DecodeScalingOption decodeScaling;
 
+    @Mixin
+    PrecisionOption precision;
+
     @Option(names = "--max-error-fraction", defaultValue = "1.0", paramLabel = "F",
             description = "Stop the run, before committing the chunk that goes over, when more than this fraction of the rows"
                     + " seen failed (judged from " + ErrorBudget.MIN_ROWS + " rows on; default: ${DEFAULT-VALUE}: never).")
@@ -147,12 +151,14 @@ public final class InferCommand extends ConfiguredCommand {
         }
         int nativeThreads = threads.value();
         ImageDecoder.Scaling scaling = decodeScaling.value();
+        ModelHandler.Backend backend = precision.backend();
         Configuration hadoop = SparkSessions.hadoopConfiguration();
         String resolvedFormat = InputSpec.resolveFormat(input, inputFormat, hadoop);
         InputSpec inputSpec = new InputSpec(input, resolvedFormat, imageColumn, idColumn, pathColumn,
                 keepColumns == null ? List.of() : keepColumns, recursive, pathGlobFilter, partitions);
         MobileNetModel net = loadModel();
-        JobSettings settings = JobSettings.of(net, embeddings, topK, batchSize, nativeThreads, maxFileBytes, scaling);
+        JobSettings settings = JobSettings.of(net, embeddings, topK, batchSize, nativeThreads, maxFileBytes, scaling,
+                backend);
         if (settings.places() != null) {
             for (String column : inputSpec.keepColumns()) {
                 if (List.of("cell", "lat", "lng").contains(column)) {

@@ -3,6 +3,7 @@ package dev.mobilenetspark.job.ml;
 import dev.mobilenetspark.job.JobSettings;
 import dev.mobilenetspark.job.ShippedModel;
 import dev.mobilenetspark.model.MobileNetModel;
+import dev.mobilenetspark.model.ModelHandler;
 import dev.mobilenetspark.model.file.ModelFile;
 import dev.mobilenetspark.model.file.ModelLoader;
 import dev.mobilenetspark.model.image.ImageDecoder;
@@ -226,7 +227,8 @@ public final class MobileNetTransformer extends Transformer implements MLWritabl
         try {
             MobileNetModel net = model(spark);
             ShippedModel shipped = ShippedModel.ship(spark, net, JobSettings.of(net, embeddings, integer(topK),
-                    integer(batchSize), integer(threads), JobSettings.DEFAULT_MAX_FILE_BYTES, ImageDecoder.Scaling.REFERENCE));
+                    integer(batchSize), integer(threads), JobSettings.DEFAULT_MAX_FILE_BYTES, ImageDecoder.Scaling.REFERENCE,
+                    ModelHandler.Backend.NATIVE));
             return shipped.predict(dataset.toDF(), string(inputCol), new ShippedModel.Outputs(string(labelCol),
                     string(scoreCol), embeddings ? string(embeddingCol) : null, string(errorCol)));
         } catch (IOException e) {

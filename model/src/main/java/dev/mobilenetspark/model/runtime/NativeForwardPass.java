@@ -64,11 +64,23 @@ public final class NativeForwardPass {
     private final Set<Integer> planned = new HashSet<>();
     private final Map<String, INDArray> buffers = new HashMap<>();
 
-    /** Plans {@code network} (folded: no BatchNorm or activation layers) for NHWC inputs of {@code resolution}. */
+    /** Plans {@code network} (folded: no BatchNorm or activation layers) for NHWC inputs of {@code resolution}, in float32. */
     public NativeForwardPass(ComputationGraph network, int resolution) {
+        this(network, resolution, false);
+    }
+
+    /**
+     * As {@link #NativeForwardPass(ComputationGraph, int)}, with full and 1x1 convolutions in
+     * bfloat16 if {@code bf16}; refused where the CPU has no bfloat16 arithmetic.
+     */
+    public NativeForwardPass(ComputationGraph network, int resolution, boolean bf16) {
+        if (bf16 && !supportsBf16()) {
+            throw new IllegalArgumentException("bfloat16 needs a CPU with AVX512-BF16 or AMX; oneDNN's best here is "
+                    + OneDnnConvolution.cpuIsa());
+        }
         NetworkGraph graph = NetworkGraph.of(network, resolution);
         for (NetworkGraph.Vertex v : graph.vertices()) {
-            plan.add(new Planned(v.name(), v.inputs().toArray(String[]::new), v.shape(), step(network, v),
+            plan.add(new Planned(v.name(), v.inputs().toArray(String[]::new), v.shape(), step(network, v, bf16),
                     v.kind() == NetworkGraph.Kind.ZERO_PADDING));
         }
         outputs = graph.outputs().toArray(String[]::new);
@@ -198,14 +210,19 @@ public final class NativeForwardPass {
         return best < 0 ? null : free.remove(best);
     }
 
-    private static Step step(ComputationGraph network, NetworkGraph.Vertex v) {
+    /** Whether this CPU computes bfloat16 convolutions natively. */
+    public static boolean supportsBf16() {
+        return OneDnnConvolution.bf16Supported();
+    }
+
+    private static Step step(ComputationGraph network, NetworkGraph.Vertex v, boolean bf16) {
         org.deeplearning4j.nn.api.Layer params = v.layer() == null ? null : network.getLayer(v.name());
         return switch (v.kind()) {
             case ADD -> (in, out) -> in[0].add(in[1], out);
             case CHANNEL_SCALE -> (in, out) -> Broadcast.mul(in[0], in[1], out, 0, 3);
             case CONVOLUTION, DEPTHWISE_CONVOLUTION -> {
                 OneDnnConvolution convolution = new OneDnnConvolution((ConvolutionLayer) v.layer(), params.getParam("W"),
-                        params.getParam("b"), v.inputShape(), v.shape());
+                        params.getParam("b"), v.inputShape(), v.shape(), bf16);
                 yield (in, out) -> convolution.run(in[0], out);
             }
             case ZERO_PADDING -> {
