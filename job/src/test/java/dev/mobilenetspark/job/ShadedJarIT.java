@@ -105,7 +105,7 @@ class ShadedJarIT {
                 SHADED_JAR.toString(),
                 "infer", "--input", PHOTOS.toString(), "--path-glob-filter", "*.{jpg,png}",
                 "--output", output.toString(), "--alpha", "0.25", "--resolution", "128", "--classes", "10",
-                "--batch-size", "4"));
+                "--batch-size", "4", "--decode-scaling", "fast"));
         Path stdout = dir.resolve("stdout.txt");
         Path stderr = dir.resolve("stderr.txt");
         ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile())
@@ -130,6 +130,8 @@ class ShadedJarIT {
         }
         assertTrue(log.contains("Running Spark version"), "Spark's log is not on stderr");
         assertTrue(log.contains("HAVE_ONEDNN"), "ND4J's oneDNN backend did not report on stderr");
+        // The JPEGs, shrunk by 2 for 128 pixels, were decoded by OpenCV's libraries from the jar.
+        assertFalse(log.contains("OpenCV's JPEG decoder did not load"), () -> tail(log));
 
         for (String table : List.of("labels", "embeddings", "errors")) {
             List<Path> parts;
