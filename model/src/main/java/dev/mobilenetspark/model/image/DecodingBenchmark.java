@@ -19,9 +19,11 @@ import javax.imageio.stream.ImageOutputStream;
 
 /**
  * Milliseconds per JPEG, on one thread, of each way {@link ImageDecoder} can decode it: ImageIO
- * (TwelveMonkeys over the JDK's libjpeg 6b, subsampling as {@link ImageDecoder#subsampling}
- * says), and libjpeg-turbo whole and at each DCT scale that keeps the shorter side at least the
- * target. The inputs are photos re-encoded at a given size (see {@link #reencode}).
+ * (TwelveMonkeys over the JDK's reader, whose libjpeg is the JDK's own or the system's,
+ * subsampling as {@link ImageDecoder#subsampling} says), and libjpeg-turbo whole and at each DCT
+ * scale that keeps the shorter side at least the target. The inputs are photos re-encoded at a
+ * given size (see {@link #reencode}). Timed as the model benchmark times passes, in the image
+ * package because the decoders' two paths are its own.
  */
 public final class DecodingBenchmark {
 
