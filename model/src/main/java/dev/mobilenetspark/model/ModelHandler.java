@@ -53,7 +53,25 @@ public final class ModelHandler {
          */
         NATIVE_BF16,
         /** DL4J's own {@code ComputationGraph.output} on the network as configured: the reference. */
-        DL4J
+        DL4J;
+
+        /**
+         * The native backend computing in {@code precision}, {@code fp32} or {@code bf16}; bf16
+         * refused here where this machine's CPU has no bfloat16 arithmetic.
+         */
+        public static Backend ofPrecision(String precision) {
+            return switch (precision) {
+                case "fp32" -> NATIVE;
+                case "bf16" -> {
+                    if (!NativeForwardPass.supportsBf16()) {
+                        throw new IllegalArgumentException("precision bf16 needs a CPU with AVX512-BF16 or AMX, which this"
+                                + " machine's has not; use fp32");
+                    }
+                    yield NATIVE_BF16;
+                }
+                default -> throw new IllegalArgumentException("precision must be fp32 or bf16, got '" + precision + "'");
+            };
+        }
     }
 
     /** Where an image failed; {@link #READ} is the caller's, for bytes it could not fetch. */

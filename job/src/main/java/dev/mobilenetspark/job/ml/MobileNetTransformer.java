@@ -62,6 +62,8 @@ public final class MobileNetTransformer extends Transformer implements MLWritabl
     private final IntParam topK;
     private final IntParam batchSize;
     private final IntParam threads;
+    private final Param<String> decodeScaling;
+    private final Param<String> precision;
 
     /** The model loaded on the driver, and the path it came from, for repeated transforms. */
     private transient MobileNetModel loaded;
@@ -90,7 +92,13 @@ public final class MobileNetTransformer extends Transformer implements MLWritabl
         setDefault(errorCol, "error");
         setDefault(topK, (Object) 5);
         setDefault(batchSize, (Object) 32);
+        decodeScaling = new Param<>(this, "decodeScaling", "how far large JPEGs are shrunk while decoded: reference or fast",
+                ParamValidators.inArray(new String[] {"reference", "fast"}));
+        precision = new Param<>(this, "precision", "arithmetic of the convolutions: fp32, or bf16 on CPUs with"
+                + " AVX512-BF16 or AMX", ParamValidators.inArray(new String[] {"fp32", "bf16"}));
         setDefault(threads, (Object) 0);
+        setDefault(decodeScaling, "reference");
+        setDefault(precision, "fp32");
     }
 
     @Override
@@ -132,6 +140,22 @@ public final class MobileNetTransformer extends Transformer implements MLWritabl
 
     public IntParam threads() {
         return threads;
+    }
+
+    public Param<String> decodeScaling() {
+        return decodeScaling;
+    }
+
+    public Param<String> precision() {
+        return precision;
+    }
+
+    public MobileNetTransformer setDecodeScaling(String value) {
+        return with(decodeScaling, value);
+    }
+
+    public MobileNetTransformer setPrecision(String value) {
+        return with(precision, value);
     }
 
     public MobileNetTransformer setModelPath(String value) {
@@ -227,8 +251,8 @@ public final class MobileNetTransformer extends Transformer implements MLWritabl
         try {
             MobileNetModel net = model(spark);
             ShippedModel shipped = ShippedModel.ship(spark, net, JobSettings.of(net, embeddings, integer(topK),
-                    integer(batchSize), integer(threads), JobSettings.DEFAULT_MAX_FILE_BYTES, ImageDecoder.Scaling.REFERENCE,
-                    ModelHandler.Backend.NATIVE));
+                    integer(batchSize), integer(threads), JobSettings.DEFAULT_MAX_FILE_BYTES, ImageDecoder.Scaling.parse(string(decodeScaling)),
+                    ModelHandler.Backend.ofPrecision(string(precision))));
             return shipped.predict(dataset.toDF(), string(inputCol), new ShippedModel.Outputs(string(labelCol),
                     string(scoreCol), embeddings ? string(embeddingCol) : null, string(errorCol)));
         } catch (IOException e) {

@@ -93,7 +93,9 @@ class MobileNetTransformerTest extends SparkTestBase {
     @Test
     void aPipelineWithTheStageSavesAndLoadsAndGivesTheSameOutputs() throws IOException {
         Dataset<Row> input = spark.read().parquet("../data-samples/photos.parquet");
-        Pipeline pipeline = new Pipeline().setStages(new PipelineStage[] {stage().setScoreCol("p").setEmbeddingCol("")});
+        // fast decoding halves grace_hopper.jpg (512x600) in the DCT for the 224-pixel model.
+        Pipeline pipeline = new Pipeline().setStages(new PipelineStage[] {
+            stage().setScoreCol("p").setEmbeddingCol("").setDecodeScaling("fast")});
         Path saved = dir.resolve("pipeline");
         pipeline.write().overwrite().save(saved.toString());
         PipelineModel fitted = Pipeline.load(saved.toString()).fit(input);
@@ -104,12 +106,15 @@ class MobileNetTransformerTest extends SparkTestBase {
         MobileNetTransformer stage = (MobileNetTransformer) loaded.stages()[0];
         assertEquals(2, stage.getOrDefault(stage.topK()));
         assertEquals("p", stage.getOrDefault(stage.scoreCol()));
+        assertEquals("fast", stage.getOrDefault(stage.decodeScaling()));
+        assertEquals("fp32", stage.getOrDefault(stage.precision()));
         assertTrue(Files.isRegularFile(savedModel.resolve("stages").toFile().listFiles()[0].toPath().resolve("model")),
                 "the saved stage keeps its model");
         assertTrue(stage.getOrDefault(stage.modelPath()).startsWith(savedModel.resolve("stages") + "/"),
                 stage.getOrDefault(stage.modelPath()));
 
-        List<Row> before = stage().setScoreCol("p").setEmbeddingCol("").transform(input).drop("image").orderBy("id").collectAsList();
+        List<Row> before = stage().setScoreCol("p").setEmbeddingCol("").setDecodeScaling("fast").transform(input)
+                .drop("image").orderBy("id").collectAsList();
         List<Row> after = loaded.transform(input).drop("image").orderBy("id").collectAsList();
         assertEquals(before, after);
         assertEquals(List.of("id", "source", "label", "p", "error"), List.of(loaded.transform(input).drop("image").columns()));
@@ -117,6 +122,8 @@ class MobileNetTransformerTest extends SparkTestBase {
 
     @Test
     void aMissingOrClashingColumnIsRefusedBeforeAnyTaskRuns() {
+        assertThrows(IllegalArgumentException.class, () -> stage().setDecodeScaling("quick"));
+        assertThrows(IllegalArgumentException.class, () -> stage().setPrecision("fp16"));
         Dataset<Row> input = spark.read().parquet("../data-samples/photos.parquet");
         assertEquals("input has no column 'content'; its columns are id, image, source", assertThrows(
                 IllegalArgumentException.class, () -> stage().setInputCol("content").transform(input)).getMessage());
