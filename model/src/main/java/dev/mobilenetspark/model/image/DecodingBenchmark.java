@@ -28,7 +28,7 @@ import javax.imageio.stream.ImageOutputStream;
 public final class DecodingBenchmark {
 
     /** The quality the benchmarks' JPEGs are written at: ImageNet's photos are mostly 90 or more. */
-    public static final float QUALITY = 0.9f;
+    private static final float QUALITY = 0.9f;
 
     /** One decoder on one size: the median over the photos' runs of ms per image, and the decoded size. */
     public record Row(String size, String decoder, double msPerImage, int decodedWidth, int decodedHeight) { }

@@ -235,17 +235,14 @@ public final class ImageDecoder {
      * full size (see the README's decoder table); both give the same samples.
      */
     private Optional<RgbImage> nativeJpeg(byte[] bytes, JpegHeader header, int targetShortSide) {
-        if (!header.complete() || (header.components() != 1 && header.components() != 3)
-                || (convertToSrgb && header.iccProfile())) {
+        int scale = dctScale(header.width(), header.height(), antialiased && scaling == Scaling.REFERENCE
+                ? Integer.MAX_VALUE : (long) scaling.margin * targetShortSide);
+        if (scale == 1 || (header.components() != 1 && header.components() != 3)
+                || (convertToSrgb && header.iccProfile()) || !header.complete()) {
             return Optional.empty();
         }
         checkBudget("JPEG", header.width(), header.height());
-        int scale = dctScale(header.width(), header.height(), antialiased && scaling == Scaling.REFERENCE
-                ? Integer.MAX_VALUE : (long) scaling.margin * targetShortSide);
-        if (scale == 1) {
-            return Optional.empty();
-        }
-        return NativeJpeg.decode(bytes, header.width(), header.height(), scale).map(header.orientation()::apply);
+        return NativeJpeg.decode(bytes, header.width(), header.height(), scale).map(image -> header.orientation().apply(image));
     }
 
     /** The largest of libjpeg's scales 1/2, 1/4, 1/8 that keeps the shorter side at least {@code minShortSide}; else 1. */

@@ -16,12 +16,15 @@ import java.util.Optional;
  * What the native decoder must know of a JPEG before its pixels are decoded, read from the
  * markers ahead of the first scan: the size (for the pixel budget and the DCT scale), the number
  * of components (CMYK and YCCK go to the reader that converts them as before), whether an ICC
- * profile is embedded, the EXIF orientation, and whether the stream ends with its end-of-image
+ * profile is embedded, where the EXIF block is and whether the stream ends with its end-of-image
  * marker (libjpeg fills a stream cut short with grey and only warns, which OpenCV does not pass
- * on: such streams go to the reader that refuses them).
+ * on: such streams go to the reader that refuses them). The last two are worked out on demand,
+ * for a JPEG the native path decodes: most are decoded whole by ImageIO, which reads them itself.
+ *
+ * @param firstScan the offset of the first scan's data
  */
-record JpegHeader(int width, int height, int components, boolean iccProfile, Orientation orientation,
-                  boolean complete) {
+record JpegHeader(byte[] bytes, int width, int height, int components, boolean iccProfile, int exifStart, int exifEnd,
+                  int firstScan) {
 
     private static final byte[] EXIF = "Exif\0\0".getBytes(StandardCharsets.ISO_8859_1);
     private static final byte[] ICC = "ICC_PROFILE\0".getBytes(StandardCharsets.ISO_8859_1);
@@ -35,7 +38,8 @@ record JpegHeader(int width, int height, int components, boolean iccProfile, Ori
         int height = -1;
         int components = -1;
         boolean icc = false;
-        Orientation orientation = Orientation.NORMAL;
+        int exifStart = -1;
+        int exifEnd = -1;
         int i = 2;
         while (i + 4 <= b.length) {
             if ((b[i] & 0xff) != 0xFF) {
@@ -58,7 +62,7 @@ record JpegHeader(int width, int height, int components, boolean iccProfile, Ori
             }
             if (marker == 0xDA) {
                 return width > 0 && height > 0 && components > 0
-                        ? Optional.of(new JpegHeader(width, height, components, icc, orientation, endsWithEoi(b, end)))
+                        ? Optional.of(new JpegHeader(b, width, height, components, icc, exifStart, exifEnd, end))
                         : Optional.empty();
             }
             if (isFrame(marker) && end - payload >= 6) {
@@ -66,7 +70,8 @@ record JpegHeader(int width, int height, int components, boolean iccProfile, Ori
                 width = ((b[payload + 3] & 0xff) << 8) | (b[payload + 4] & 0xff);
                 components = b[payload + 5] & 0xff;
             } else if (marker == 0xE1 && startsWith(b, payload, end, EXIF)) {
-                orientation = exifOrientation(b, payload + EXIF.length, end);
+                exifStart = payload + EXIF.length;
+                exifEnd = end;
             } else if (marker == 0xE2 && startsWith(b, payload, end, ICC)) {
                 icc = true;
             }
@@ -89,19 +94,22 @@ record JpegHeader(int width, int height, int components, boolean iccProfile, Ori
      * so the first FF D9 from the end after the first scan's header is the end-of-image marker,
      * if there is one; bytes after it (padding some cameras add) are ignored as libjpeg does.
      */
-    private static boolean endsWithEoi(byte[] b, int firstScan) {
-        for (int i = b.length - 2; i >= firstScan; i--) {
-            if ((b[i] & 0xff) == 0xFF && (b[i + 1] & 0xff) == 0xD9) {
+    boolean complete() {
+        for (int i = bytes.length - 2; i >= firstScan; i--) {
+            if ((bytes[i] & 0xff) == 0xFF && (bytes[i + 1] & 0xff) == 0xD9) {
                 return true;
             }
         }
         return false;
     }
 
-    /** EXIF's orientation tag, read by TwelveMonkeys' TIFF reader; unreadable EXIF counts as upright, as in ImageIO's path. */
-    private static Orientation exifOrientation(byte[] b, int from, int end) {
+    /** EXIF's orientation tag, read by TwelveMonkeys' TIFF reader; missing or unreadable EXIF counts as upright, as in ImageIO's path. */
+    Orientation orientation() {
+        if (exifStart < 0) {
+            return Orientation.NORMAL;
+        }
         try {
-            Directory ifds = new TIFFReader().read(new ByteArrayImageInputStream(b, from, end - from));
+            Directory ifds = new TIFFReader().read(new ByteArrayImageInputStream(bytes, exifStart, exifEnd - exifStart));
             // IFD1 describes the thumbnail; only IFD0's orientation is the picture's.
             Directory ifd0 = ifds instanceof CompoundDirectory c ? c.getDirectory(0) : ifds;
             Entry entry = ifd0.getEntryById(TIFF.TAG_ORIENTATION);
