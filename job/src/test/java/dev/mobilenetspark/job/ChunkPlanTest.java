@@ -1,0 +1,65 @@
+package dev.mobilenetspark.job;
+
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** Chunks of a Parquet input, planned from the files' footers on the driver or by a job. */
+class ChunkPlanTest extends SparkTestBase {
+
+    private static final String THRESHOLD = "spark.sql.sources.parallelPartitionDiscovery.threshold";
+
+    /** Files of 3, 0, 2, 4 and 1 rows, one write each, named in that order. */
+    private static Path input() throws IOException {
+        Path input = Files.createDirectories(dir.resolve("input"));
+        StructType schema = new StructType().add("image_id", DataTypes.StringType).add("image", DataTypes.BinaryType);
+        int[] sizes = {3, 0, 2, 4, 1};
+        for (int f = 0; f < sizes.length; f++) {
+            List<Row> rows = new ArrayList<>();
+            for (int r = 0; r < sizes[f]; r++) {
+                rows.add(RowFactory.create(f + "-" + r, new byte[] {(byte) r}));
+            }
+            Path written = dir.resolve("written" + f);
+            spark.createDataFrame(rows, schema).coalesce(1).write().parquet(written.toString());
+            try (Stream<Path> parts = Files.list(written)) {
+                Path part = parts.filter(p -> p.getFileName().toString().endsWith(".parquet")).findFirst().orElseThrow();
+                Files.move(part, input.resolve("f" + f + ".parquet"));
+            }
+        }
+        return input;
+    }
+
+    private static List<List<Long>> plan(Path input) throws IOException {
+        InputSpec spec = new InputSpec(input.toString(), "parquet", "image", "image_id", null, List.of(), false, null, 0);
+        List<List<Long>> chunks = new ArrayList<>();
+        for (ChunkPlan.Chunk chunk : ChunkPlan.of(spark, spec, 5, null, "run").chunks()) {
+            chunks.add(chunk.files().stream().map(ChunkPlan.InputFile::size).toList());
+        }
+        return chunks;
+    }
+
+    @Test
+    void filesAreChunkedByTheirFootersRowCountsInPathOrderWhereverTheFootersAreRead() throws IOException {
+        Path input = input();
+        // The file without rows is left out; 3 + 2 rows fill the first chunk of 5, 4 + 1 the second.
+        List<List<Long>> expected = List.of(List.of(3L, 2L), List.of(4L, 1L));
+        assertEquals(expected, plan(input), "read on the driver");
+        spark.conf().set(THRESHOLD, 1);
+        try {
+            assertEquals(expected, plan(input), "read by a job");
+        } finally {
+            spark.conf().unset(THRESHOLD);
+        }
+    }
+}
