@@ -3,7 +3,10 @@ package dev.mobilenetspark.job;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.parquet.hadoop.Footer;
 import org.apache.parquet.hadoop.ParquetFileReader;
+import org.apache.parquet.hadoop.metadata.BlockMetaData;
+import org.apache.parquet.hadoop.metadata.ParquetMetadata;
 import org.apache.parquet.hadoop.util.HadoopInputFile;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -11,6 +14,8 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.execution.datasources.parquet.ParquetFileFormat;
+import org.apache.spark.sql.execution.datasources.parquet.ParquetToSparkSchemaConverter;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.util.SerializableConfiguration;
@@ -136,8 +141,15 @@ final class ChunkPlan {
                 yield spark.createDataFrame(JavaSparkContext.fromSparkContext(spark.sparkContext())
                         .parallelize(listed, tasks), ImageSource.COLUMNS);
             }
-            case "parquet" -> ImageSource.columns(parquetReader(spark, spec)
-                    .parquet(chunk.files().stream().map(InputFile::path).toArray(String[]::new)), spec, spec.input());
+            case "parquet" -> {
+                String[] files = chunk.files().stream().map(InputFile::path).toArray(String[]::new);
+                var reader = parquetReader(spark, spec);
+                // Spark would infer the same schema from one footer, but in a job of its own.
+                if (!spark.sessionState().conf().isParquetSchemaMergingEnabled()) {
+                    reader = reader.schema(footerSchema(spark, files[0]));
+                }
+                yield ImageSource.columns(reader.parquet(files), spec, spec.input());
+            }
             // A manifest's rows are small: spreading them over tasks costs a shuffle of paths.
             case "manifest", "manifest-table" -> (chunk.files().isEmpty() ? ImageSource.readManifest(spark, spec)
                     : ManifestPlan.read(spark, chunk)).repartition(tasks);
@@ -181,8 +193,19 @@ final class ChunkPlan {
     }
 
     private static InputFile footerRows(String file, Configuration conf) {
+        return new InputFile(file, footer(file, conf).getBlocks().stream().mapToLong(BlockMetaData::getRowCount).sum());
+    }
+
+    /** A Parquet file's schema as Spark reads it from a footer: the one Spark wrote there, else converted from Parquet's. */
+    private static StructType footerSchema(SparkSession spark, String file) {
+        Path path = new Path(file);
+        return ParquetFileFormat.readSchemaFromFooter(new Footer(path, footer(file, spark.sparkContext().hadoopConfiguration())),
+                new ParquetToSparkSchemaConverter(spark.sessionState().conf()));
+    }
+
+    private static ParquetMetadata footer(String file, Configuration conf) {
         try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(new Path(file), conf))) {
-            return new InputFile(file, reader.getRecordCount());
+            return reader.getFooter();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the Parquet footer of " + file + ": " + e.getMessage(), e);
         }
