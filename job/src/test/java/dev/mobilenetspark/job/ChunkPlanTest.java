@@ -1,5 +1,6 @@
 package dev.mobilenetspark.job;
 
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
@@ -61,5 +62,20 @@ class ChunkPlanTest extends SparkTestBase {
         } finally {
             spark.conf().unset(THRESHOLD);
         }
+    }
+
+    @Test
+    void aChunkOfAPartitionedInputKeepsItsPartitionColumnWithTheFileSchema() throws IOException {
+        Path input = dir.resolve("by-day");
+        StructType schema = new StructType().add("image_id", DataTypes.StringType).add("image", DataTypes.BinaryType)
+                .add("day", DataTypes.IntegerType);
+        spark.createDataFrame(List.of(RowFactory.create("a", new byte[] {1}, 1), RowFactory.create("b", new byte[] {2}, 2),
+                RowFactory.create("c", new byte[] {3}, 2)), schema).write().partitionBy("day").parquet(input.toString());
+        InputSpec spec = new InputSpec(input.toString(), "parquet", "image", "image_id", null, List.of("day"), false, null, 0);
+        ChunkPlan plan = ChunkPlan.of(spark, spec, 10, null, "run");
+        assertEquals(1, plan.chunks().size());
+        List<String> rows = plan.read(spark, plan.chunks().get(0)).selectExpr("concat(image_id, ':', kept.day, ':', hex(image))")
+                .as(Encoders.STRING()).collectAsList().stream().sorted().toList();
+        assertEquals(List.of("a:1:01", "b:2:02", "c:2:03"), rows);
     }
 }
