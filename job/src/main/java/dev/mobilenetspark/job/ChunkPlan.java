@@ -124,6 +124,15 @@ final class ChunkPlan {
         return chunks;
     }
 
+    /**
+     * The batches the first chunk's tasks start with: {@code batchSize}, or fewer where its rows
+     * spread over the slots fill less (a small input); {@code batchSize} where its rows are unknown.
+     */
+    int firstBatch(int batchSize, int slots) {
+        long rows = chunks.isEmpty() ? -1 : chunks.get(0).rows();
+        return rows < 1 ? batchSize : (int) Math.min(batchSize, (rows + slots - 1) / slots);
+    }
+
     /** Rows of the whole input, where the plan knows them; -1 otherwise. */
     long rows() {
         return chunks.stream().anyMatch(c -> c.rows() < 0) ? -1 : chunks.stream().mapToLong(Chunk::rows).sum();

@@ -44,13 +44,13 @@ final class ExecutorModels {
     }
 
     /**
-     * Loads the model, then runs one batch of blank images at the job's batch size, so that the
-     * first chunk's tasks find the native pass built and its memory allocated.
+     * Loads the model, then runs one batch of {@code batch} blank images, so that the first
+     * chunk's tasks find the native pass built for their batches and its memory allocated.
      */
-    static void warmUp(JobSettings settings, Broadcast<byte[]> modelBytes, LongAccumulator loads) {
+    static void warmUp(JobSettings settings, Broadcast<byte[]> modelBytes, LongAccumulator loads, int batch) {
         ModelHandler handler = get(settings, modelBytes, loads);
         int side = handler.model().config().resolution();
-        handler.run(Collections.nCopies(settings.batchSize(), new float[side * side * 3]), 1);
+        handler.run(Collections.nCopies(batch, new float[side * side * 3]), 1);
     }
 
     /**

@@ -92,16 +92,16 @@ public final class ShippedModel implements AutoCloseable {
     }
 
     /**
-     * A job of one task per slot in which each executor loads the model and runs one blank batch,
-     * so that the first tasks of a run find it ready.
+     * A job of one task per slot in which each executor loads the model and runs one blank batch
+     * of {@code batch} images, so that the first tasks of a run find it ready.
      */
-    JavaFutureAction<Void> warmUp(JavaSparkContext jsc) {
+    JavaFutureAction<Void> warmUp(JavaSparkContext jsc, int batch) {
         int slots = jsc.defaultParallelism();
         JobSettings s = settings;
         Broadcast<byte[]> m = model;
         LongAccumulator loads = metrics.modelLoads;
         return jsc.parallelize(IntStream.range(0, slots).boxed().toList(), slots)
-                .foreachPartitionAsync(ignored -> ExecutorModels.warmUp(s, m, loads));
+                .foreachPartitionAsync(ignored -> ExecutorModels.warmUp(s, m, loads, batch));
     }
 
     /**

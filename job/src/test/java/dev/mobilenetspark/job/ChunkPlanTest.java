@@ -41,10 +41,13 @@ class ChunkPlanTest extends SparkTestBase {
         return input;
     }
 
+    private static InputSpec spec(Path input) {
+        return new InputSpec(input.toString(), "parquet", "image", "image_id", null, List.of(), false, null, 0);
+    }
+
     private static List<List<Long>> plan(Path input) throws IOException {
-        InputSpec spec = new InputSpec(input.toString(), "parquet", "image", "image_id", null, List.of(), false, null, 0);
         List<List<Long>> chunks = new ArrayList<>();
-        for (ChunkPlan.Chunk chunk : ChunkPlan.of(spark, spec, 5, null, "run").chunks()) {
+        for (ChunkPlan.Chunk chunk : ChunkPlan.of(spark, spec(input), 5, null, "run").chunks()) {
             chunks.add(chunk.files().stream().map(ChunkPlan.InputFile::size).toList());
         }
         return chunks;
@@ -56,6 +59,9 @@ class ChunkPlanTest extends SparkTestBase {
         // The file without rows is left out; 3 + 2 rows fill the first chunk of 5, 4 + 1 the second.
         List<List<Long>> expected = List.of(List.of(3L, 2L), List.of(4L, 1L));
         assertEquals(expected, plan(input), "read on the driver");
+        ChunkPlan plan = ChunkPlan.of(spark, spec(input), 5, null, "run");
+        assertEquals(3, plan.firstBatch(32, 2), "the first chunk's 5 rows over 2 slots start with batches of 3");
+        assertEquals(2, plan.firstBatch(2, 2), "never more than the batch size");
         spark.conf().set(THRESHOLD, 1);
         try {
             assertEquals(expected, plan(input), "read by a job");
