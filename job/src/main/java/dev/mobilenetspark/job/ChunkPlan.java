@@ -175,9 +175,9 @@ final class ChunkPlan {
      * The Parquet files of the input in path order, each with its rows, read from its footer:
      * listed by Spark's file index (its hidden-file and partition-directory rules) and, as Spark
      * lists, on the driver up to {@code spark.sql.sources.parallelPartitionDiscovery.threshold}
-     * files and by a job over more. A query counting rows by {@code input_file_name()} cost three
-     * jobs and a cold plan: about 3 of the 9 seconds to the sample data's first batch. Files
-     * without rows have nothing to infer and are left out.
+     * files and by a job over more. A query counting rows by {@code input_file_name()} cost a schema
+     * job, two more jobs and a cold plan before the first chunk could start. Files without rows
+     * have nothing to infer and are left out.
      */
     private static List<InputFile> parquetFiles(SparkSession spark, InputSpec spec) {
         // A schema given up front: listing needs none, and inferring one costs a job of its own.
@@ -207,9 +207,8 @@ final class ChunkPlan {
 
     /** A Parquet file's schema as Spark reads it from a footer: the one Spark wrote there, else converted from Parquet's. */
     private static StructType footerSchema(SparkSession spark, String file) {
-        Path path = new Path(file);
-        return ParquetFileFormat.readSchemaFromFooter(new Footer(path, footer(file, spark.sparkContext().hadoopConfiguration())),
-                new ParquetToSparkSchemaConverter(spark.sessionState().conf()));
+        Footer footer = new Footer(new Path(file), footer(file, spark.sparkContext().hadoopConfiguration()));
+        return ParquetFileFormat.readSchemaFromFooter(footer, new ParquetToSparkSchemaConverter(spark.sessionState().conf()));
     }
 
     private static ParquetMetadata footer(String file, Configuration conf) {
