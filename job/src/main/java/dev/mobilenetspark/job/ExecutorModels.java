@@ -65,12 +65,11 @@ final class ExecutorModels {
 
     /**
      * The cores Spark gave this executor: {@code spark.executor.cores} where it is set; else the
-     * {@code --cores} its launcher passed, since standalone workers and YARN start executors with
-     * it and leave the setting unset (with the machine's cores instead, two 1-core executors on 2
-     * cores ran their passes 6.6 times slower, each with a team of two OpenMP threads); in local
-     * mode, the machine's.
+     * {@code --cores} its launcher passed, as a standalone worker does while leaving the setting
+     * unset (sized by the machine's 2 cores instead, two 1-core executors' passes took 6.6 times
+     * as long as with the setting given); in local mode, the machine's.
      */
-    private static int executorCores() {
+    static int executorCores() {
         int machine = Runtime.getRuntime().availableProcessors();
         SparkEnv env = SparkEnv.get();
         // Spark names the driver's own executor "driver": local mode, where the JVM is the machine's.

@@ -1,5 +1,6 @@
 package dev.mobilenetspark.job;
 
+import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerExecutorRemoved;
 import org.apache.spark.scheduler.SparkListenerTaskEnd;
@@ -16,6 +17,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -75,6 +77,13 @@ class ExecutorLossTest {
         spark.stop();
         System.clearProperty("spark.testing");
         System.clearProperty("spark.test.home");
+    }
+
+    @Test
+    void eachExecutorSizesItsPassesByTheCoreItWasGiven() {
+        // local-cluster[2,1,...] starts each executor with --cores 1 and no spark.executor.cores.
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        assertEquals(List.of(1, 1, 1, 1), jsc.parallelize(List.of(1, 2, 3, 4), 4).map(i -> ExecutorModels.executorCores()).collect());
     }
 
     @Test
