@@ -126,11 +126,25 @@ final class ChunkPlan {
 
     /**
      * The batches the first chunk's tasks start with: {@code batchSize}, or fewer where its rows
-     * spread over the slots fill less (a small input); {@code batchSize} where its rows are unknown.
+     * spread over its tasks ({@link #tasks}) fill less (a small input); {@code batchSize} where its
+     * rows are unknown.
      */
-    int firstBatch(int batchSize, int slots) {
-        long rows = chunks.isEmpty() ? -1 : chunks.get(0).rows();
-        return rows < 1 ? batchSize : (int) Math.min(batchSize, (rows + slots - 1) / slots);
+    int firstBatch(int batchSize, int cores) {
+        if (chunks.isEmpty() || chunks.get(0).rows() < 1) {
+            return batchSize;
+        }
+        long rows = chunks.get(0).rows();
+        int tasks = spec.partitions() > 0 ? spec.partitions() : tasks(rows, cores);
+        return (int) Math.min(batchSize, (rows + tasks - 1) / tasks);
+    }
+
+    /**
+     * The tasks a chunk of {@code rows} rows is read in, unless {@code --partitions} says: at most
+     * {@link #TASK_ROWS} rows each, at least one per core; for Parquet a lower bound, as Spark's
+     * file splits may make more.
+     */
+    private static int tasks(long rows, int cores) {
+        return rows < 0 ? cores : (int) Math.max(1, Math.min(rows, Math.max(cores, Math.ceil(rows / (double) TASK_ROWS))));
     }
 
     /** Rows of the whole input, where the plan knows them; -1 otherwise. */
@@ -141,8 +155,7 @@ final class ChunkPlan {
     /** The rows of {@code chunk}, as {@link ImageSource#COLUMNS}, in tasks of at most {@link #TASK_ROWS} images read by path. */
     Dataset<Row> read(SparkSession spark, Chunk chunk) {
         int cores = spark.sparkContext().defaultParallelism();
-        int tasks = chunk.rows() < 0 ? cores : (int) Math.max(1, Math.min(chunk.rows(),
-                Math.max(cores, Math.ceil(chunk.rows() / (double) TASK_ROWS))));
+        int tasks = tasks(chunk.rows(), cores);
         Dataset<Row> rows = switch (spec.format()) {
             case "images" -> {
                 List<Row> listed = chunk.files().stream()

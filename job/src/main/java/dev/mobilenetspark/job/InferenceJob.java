@@ -102,8 +102,8 @@ public final class InferenceJob {
             ChunkPlan chunks = ChunkPlan.of(spark, input, plan.chunkRows(), output, run.runId());
             // The executors load the model and build the pass for the first chunk's batches while
             // the driver plans the first chunk's query, instead of in its tasks; a task on an
-            // executor still loading waits for it. Sized by the plan: a pass built for 32 images
-            // is built again for a partition of 4 (0.8 s of the sample data's first batch).
+            // executor still loading waits for it. Sized by the plan: a pass is built per batch
+            // size, and one built for 32 images would be built again for a small input's first batch.
             warmUp = shipped.warmUp(jsc, chunks.firstBatch(settings.batchSize(), jsc.defaultParallelism()));
             Map<Integer, ChunkedOutput.ChunkRecord> committed = output != null ? output.committed() : catalog.committed(run.runId());
             Properties log = runLog(spark, input, settings, plan, run, chunks);
