@@ -55,6 +55,9 @@ public final class ModelHandler {
         /** DL4J's own {@code ComputationGraph.output} on the network as configured: the reference. */
         DL4J;
 
+        /** The precisions {@link #ofPrecision} takes. */
+        public static final List<String> PRECISIONS = List.of("fp32", "bf16");
+
         /**
          * The native backend computing in {@code precision}, {@code fp32} or {@code bf16}; bf16
          * refused here where this machine's CPU has no bfloat16 arithmetic.
@@ -69,7 +72,8 @@ public final class ModelHandler {
                     }
                     yield NATIVE_BF16;
                 }
-                default -> throw new IllegalArgumentException("precision must be fp32 or bf16, got '" + precision + "'");
+                default -> throw new IllegalArgumentException("precision must be one of " + PRECISIONS + ", got '"
+                        + precision + "'");
             };
         }
     }

@@ -93,9 +93,10 @@ public final class MobileNetTransformer extends Transformer implements MLWritabl
         setDefault(topK, (Object) 5);
         setDefault(batchSize, (Object) 32);
         decodeScaling = new Param<>(this, "decodeScaling", "how far large JPEGs are shrunk while decoded: reference or fast",
-                ParamValidators.inArray(new String[] {"reference", "fast"}));
+                ParamValidators.inArray(Arrays.stream(ImageDecoder.Scaling.values()).map(ImageDecoder.Scaling::format)
+                        .toArray(String[]::new)));
         precision = new Param<>(this, "precision", "arithmetic of the convolutions: fp32, or bf16 on CPUs with"
-                + " AVX512-BF16 or AMX", ParamValidators.inArray(new String[] {"fp32", "bf16"}));
+                + " AVX512-BF16 or AMX", ParamValidators.inArray(ModelHandler.Backend.PRECISIONS.toArray(String[]::new)));
         setDefault(threads, (Object) 0);
         setDefault(decodeScaling, "reference");
         setDefault(precision, "fp32");
