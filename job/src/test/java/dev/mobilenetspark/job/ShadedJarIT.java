@@ -130,8 +130,9 @@ class ShadedJarIT {
         }
         assertTrue(log.contains("Running Spark version"), "Spark's log is not on stderr");
         assertTrue(log.contains("HAVE_ONEDNN"), "ND4J's oneDNN backend did not report on stderr");
-        // The JPEGs, shrunk by 2 for 128 pixels, were decoded by OpenCV's libraries from the jar.
-        assertFalse(log.contains("OpenCV's JPEG decoder did not load"), () -> tail(log));
+        // The JPEGs (fast: every one, shrunk by 2 for 128 pixels where large enough) were decoded
+        // by FFmpeg's libraries from the jar.
+        assertFalse(log.contains("FFmpeg's JPEG decoder did not load"), () -> tail(log));
 
         for (String table : List.of("labels", "embeddings", "errors")) {
             List<Path> parts;

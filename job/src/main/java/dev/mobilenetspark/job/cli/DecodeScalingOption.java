@@ -8,9 +8,10 @@ import picocli.CommandLine.Option;
 final class DecodeScalingOption {
 
     @Option(names = "--decode-scaling", defaultValue = "reference", paramLabel = "reference|fast",
-            description = "How far a JPEG larger than the model needs is shrunk while it is decoded (libjpeg's DCT"
-                    + " scaling by 2, 4 or 8): reference keeps at least twice the input's side, so usual photos decode"
-                    + " whole as the reference pipelines do; fast keeps at least the input's side (default: ${DEFAULT-VALUE}).")
+            description = "How JPEGs are decoded: reference decodes them as the reference pipelines do (the JDK's"
+                    + " libjpeg; FFmpeg for one at least four times the input's side, shrunk by 2, 4 or 8 in the DCT to"
+                    + " at least twice that side); fast decodes every JPEG with FFmpeg (about half the time, samples within about a level),"
+                    + " shrunk while it keeps at least the input's side (default: ${DEFAULT-VALUE}).")
     String scaling;
 
     /** The option, checked. */

@@ -20,7 +20,7 @@ import javax.imageio.stream.ImageOutputStream;
 /**
  * Milliseconds per JPEG, on one thread, of each way {@link ImageDecoder} can decode it: ImageIO
  * (TwelveMonkeys over the JDK's reader, whose libjpeg is the JDK's own or the system's,
- * subsampling as {@link ImageDecoder#subsampling} says), and libjpeg-turbo whole and at each DCT
+ * subsampling as {@link ImageDecoder#subsampling} says), and FFmpeg whole and at each DCT
  * scale that keeps the shorter side at least the target. The inputs are photos re-encoded at a
  * given size (see {@link #reencode}). Timed as the model benchmark times passes, in the image
  * package because the decoders' two paths are its own.
@@ -51,9 +51,9 @@ public final class DecodingBenchmark {
                 break;
             }
             int s = scale;
-            rows.add(time(size, "libjpeg-turbo 1/" + scale, jpegs, runs, minSeconds,
+            rows.add(time(size, "ffmpeg 1/" + scale, jpegs, runs, minSeconds,
                     b -> NativeJpeg.decode(b, width, height, s).orElseThrow(() -> new ImageDecodeException(
-                            ImageDecodeException.Reason.CORRUPT, "libjpeg-turbo refused a benchmark JPEG"))));
+                            ImageDecodeException.Reason.CORRUPT, "FFmpeg refused a benchmark JPEG"))));
         }
         return rows;
     }

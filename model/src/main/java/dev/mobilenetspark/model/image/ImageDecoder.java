@@ -35,9 +35,9 @@ import org.w3c.dom.Node;
  * input into one {@link ImageDecodeException}.
  *
  * <ul>
- *   <li>Formats: JPEG (one large enough to shrink, as {@link Scaling} says, by libjpeg-turbo
- *       through OpenCV, {@link NativeJpeg}, in the DCT; any other, including CMYK and YCCK, a
- *       profile to apply, a stream cut short or one libjpeg-turbo refuses, through TwelveMonkeys,
+ *   <li>Formats: JPEG (one large enough to shrink, as {@link Scaling} says, and with
+ *       {@link Scaling#FAST} any, by FFmpeg, {@link NativeJpeg}, shrunk in the DCT; any other,
+ *       including CMYK and YCCK, a profile to apply, a stream cut short or one FFmpeg refuses, through TwelveMonkeys,
  *       which converts CMYK to RGB with the embedded profile or a generic CMYK one), PNG (any bit depth, palette,
  *       grey, alpha), GIF (first frame), BMP and WebP (both TwelveMonkeys; its lossy WebP decoder
  *       differs from libwebp's by 1.5 to 3 levels on average). Readers are chosen here, not by
@@ -75,7 +75,7 @@ public final class ImageDecoder {
             WEBP);
 
     /**
-     * How far a JPEG larger than the model needs is shrunk in libjpeg's inverse DCT (by 2, 4 or 8)
+     * How far a JPEG larger than the model needs is shrunk in the inverse DCT (by 2, 4 or 8)
      * while it is decoded. Other formats, and JPEGs that take the ImageIO path, are subsampled as
      * {@link #subsampling} says whatever the choice.
      */
@@ -89,10 +89,11 @@ public final class ImageDecoder {
         REFERENCE(2),
         /**
          * Shrink while the decoded shorter side stays at least the side the resize needs (PIL's
-         * {@code draft} rule): a 500x375 photo for a 128-pixel model decodes at 1/2 in about 0.7
-         * of the time. The model then sees a smoother image than the reference pipelines give it
-         * (their bilinear resize skips pixels; the DCT's averages them): measured on the sample
-         * photos in the README.
+         * {@code draft} rule), and decode every JPEG FFmpeg takes with FFmpeg, whole ones too: a
+         * 500x375 photo decodes in about half the JDK reader's time, and at 1/2 for a 128-pixel
+         * model. The model then sees slightly different samples from the reference pipelines'
+         * (FFmpeg's rounding, and a smoother image where the DCT averages what their bilinear
+         * resize skips): measured on the sample photos in the README.
          */
         FAST(1);
 
@@ -227,17 +228,17 @@ public final class ImageDecoder {
     }
 
     /**
-     * A JPEG of one or three components, whole, with no profile to apply and large enough to be
-     * shrunk in the DCT, decoded so by libjpeg-turbo; empty for every other JPEG and for a stream
-     * it refuses, which the ImageIO path then decodes or refuses with the same reasons as before.
-     * A whole-size decode stays with ImageIO: OpenCV's libjpeg-turbo has no SIMD code, and where
-     * the JDK links the system's libjpeg-turbo (Debian's and Ubuntu's do) ImageIO is faster at
-     * full size (see the README's decoder table); both give the same samples.
+     * A JPEG of one or three components, whole, with no profile to apply, decoded by FFmpeg: with
+     * {@link Scaling#FAST} always, with {@link Scaling#REFERENCE} only when it is large enough to
+     * be shrunk in the DCT, because at full size the JDK's libjpeg gives the reference pipelines'
+     * samples exactly and FFmpeg's differ by about a level. Empty for every other JPEG and for a
+     * stream FFmpeg refuses, which the ImageIO path then decodes or refuses with the same
+     * reasons as before.
      */
     private Optional<RgbImage> nativeJpeg(byte[] bytes, JpegHeader header, int targetShortSide) {
         int scale = dctScale(header.width(), header.height(), antialiased && scaling == Scaling.REFERENCE
                 ? Integer.MAX_VALUE : (long) scaling.margin * targetShortSide);
-        if (scale == 1 || (header.components() != 1 && header.components() != 3)
+        if ((scale == 1 && scaling == Scaling.REFERENCE) || (header.components() != 1 && header.components() != 3)
                 || (convertToSrgb && header.iccProfile()) || !header.complete()) {
             return Optional.empty();
         }
@@ -245,7 +246,7 @@ public final class ImageDecoder {
         return NativeJpeg.decode(bytes, header.width(), header.height(), scale).map(image -> header.orientation().apply(image));
     }
 
-    /** The largest of libjpeg's scales 1/2, 1/4, 1/8 that keeps the shorter side at least {@code minShortSide}; else 1. */
+    /** The largest of the DCT scales 1/2, 1/4, 1/8 that keeps the shorter side at least {@code minShortSide}; else 1. */
     static int dctScale(int width, int height, long minShortSide) {
         int shortSide = Math.min(width, height);
         for (int scale = 8; scale > 1; scale /= 2) {

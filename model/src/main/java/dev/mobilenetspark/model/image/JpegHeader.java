@@ -17,9 +17,9 @@ import java.util.Optional;
  * markers ahead of the first scan: the size (for the pixel budget and the DCT scale), the number
  * of components (CMYK and YCCK go to the reader that converts them as before), whether an ICC
  * profile is embedded, where the EXIF block is and whether the stream ends with its end-of-image
- * marker (libjpeg fills a stream cut short with grey and only warns, which OpenCV does not pass
- * on: such streams go to the reader that refuses them). The last two are worked out on demand,
- * for a JPEG the native path decodes: most are decoded whole by ImageIO, which reads them itself.
+ * marker (libjpeg fills a stream cut short with grey and only warns, and FFmpeg may return what it
+ * decoded: such streams go to the reader that refuses them). The last two are worked out on
+ * demand, for a JPEG the native path decodes.
  *
  * @param firstScan the offset of the first scan's data
  */

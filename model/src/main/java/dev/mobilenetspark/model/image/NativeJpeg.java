@@ -1,113 +1,325 @@
 package dev.mobilenetspark.model.image;
 
-import static org.bytedeco.opencv.global.opencv_core.CV_8UC1;
-import static org.bytedeco.opencv.global.opencv_core.CV_8UC3;
-import static org.bytedeco.opencv.global.opencv_core.setNumThreads;
-import static org.bytedeco.opencv.global.opencv_imgcodecs.IMREAD_COLOR;
-import static org.bytedeco.opencv.global.opencv_imgcodecs.IMREAD_IGNORE_ORIENTATION;
-import static org.bytedeco.opencv.global.opencv_imgcodecs.IMREAD_REDUCED_COLOR_2;
-import static org.bytedeco.opencv.global.opencv_imgcodecs.IMREAD_REDUCED_COLOR_4;
-import static org.bytedeco.opencv.global.opencv_imgcodecs.IMREAD_REDUCED_COLOR_8;
-import static org.bytedeco.opencv.global.opencv_imgcodecs.imdecode;
-import static org.bytedeco.opencv.global.opencv_imgproc.COLOR_BGR2RGB;
-import static org.bytedeco.opencv.global.opencv_imgproc.cvtColor;
+import static org.bytedeco.ffmpeg.global.avcodec.AV_CODEC_ID_MJPEG;
+import static org.bytedeco.ffmpeg.global.avcodec.AV_INPUT_BUFFER_PADDING_SIZE;
+import static org.bytedeco.ffmpeg.global.avcodec.av_packet_alloc;
+import static org.bytedeco.ffmpeg.global.avcodec.av_packet_free;
+import static org.bytedeco.ffmpeg.global.avcodec.avcodec_free_context;
+import static org.bytedeco.ffmpeg.global.avcodec.avcodec_alloc_context3;
+import static org.bytedeco.ffmpeg.global.avcodec.avcodec_find_decoder;
+import static org.bytedeco.ffmpeg.global.avcodec.avcodec_flush_buffers;
+import static org.bytedeco.ffmpeg.global.avcodec.avcodec_open2;
+import static org.bytedeco.ffmpeg.global.avcodec.avcodec_receive_frame;
+import static org.bytedeco.ffmpeg.global.avcodec.avcodec_send_packet;
+import static org.bytedeco.ffmpeg.global.avutil.AV_LOG_QUIET;
+import static org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_GRAY8;
+import static org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_RGB24;
+import static org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_YUV411P;
+import static org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_YUV420P;
+import static org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_YUV422P;
+import static org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_YUV440P;
+import static org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_YUV444P;
+import static org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_YUVJ411P;
+import static org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_YUVJ420P;
+import static org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_YUVJ422P;
+import static org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_YUVJ440P;
+import static org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_YUVJ444P;
+import static org.bytedeco.ffmpeg.global.avutil.av_frame_alloc;
+import static org.bytedeco.ffmpeg.global.avutil.av_frame_free;
+import static org.bytedeco.ffmpeg.global.avutil.av_frame_unref;
+import static org.bytedeco.ffmpeg.global.avutil.av_log_set_level;
+import static org.bytedeco.ffmpeg.global.swscale.SWS_BILINEAR;
+import static org.bytedeco.ffmpeg.global.swscale.SWS_CS_ITU601;
+import static org.bytedeco.ffmpeg.global.swscale.sws_freeContext;
+import static org.bytedeco.ffmpeg.global.swscale.sws_getContext;
+import static org.bytedeco.ffmpeg.global.swscale.sws_getCoefficients;
+import static org.bytedeco.ffmpeg.global.swscale.sws_scale;
+import static org.bytedeco.ffmpeg.global.swscale.sws_setColorspaceDetails;
 
+import org.bytedeco.ffmpeg.avcodec.AVCodec;
+import org.bytedeco.ffmpeg.avcodec.AVCodecContext;
+import org.bytedeco.ffmpeg.avcodec.AVPacket;
+import org.bytedeco.ffmpeg.avutil.AVBufferRef;
+import org.bytedeco.ffmpeg.avutil.AVDictionary;
+import org.bytedeco.ffmpeg.avutil.AVFrame;
+import org.bytedeco.ffmpeg.global.avcodec;
+import org.bytedeco.ffmpeg.global.swscale;
+import org.bytedeco.ffmpeg.swscale.SwsContext;
 import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.Loader;
-import org.bytedeco.opencv.global.opencv_imgcodecs;
-import org.bytedeco.opencv.opencv_core.Mat;
+import org.bytedeco.javacpp.PointerPointer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.lang.ref.Cleaner;
 import java.util.Optional;
 
 /**
- * JPEG decoding by libjpeg-turbo, as OpenCV builds it in (through JavaCPP's presets, the same
- * release as ND4J's), with libjpeg's DCT-domain scaling: at 1/2, 1/4 or 1/8 the inverse DCT
- * computes fewer samples, so a photo much larger than the model's input costs a fraction of a
- * whole decode, and each output sample averages its block where subsampling would skip pixels.
- * At full size the samples equal the JDK's libjpeg's (tested); OpenCV 4.5.5 builds libjpeg-turbo
- * without its SIMD code, so whole images are left to ImageIO.
+ * JPEG decoding by FFmpeg's JPEG decoder (through JavaCPP's presets, the same release as ND4J's),
+ * whose inverse DCT and colour conversion are SIMD code: about half the JDK reader's time for a
+ * whole 500x375 photo on the machines measured (README, Image decoding). Its {@code lowres}
+ * option computes the image at 1/2, 1/4 or 1/8 of its size in the inverse DCT, so a photo much
+ * larger than the model's input costs a fraction of a whole decode, and each output sample
+ * averages its block where subsampling would skip pixels.
+ *
+ * <p>The samples are close to libjpeg's, not equal: a different inverse DCT, chroma upsampled by
+ * repetition where libjpeg interpolates, and swscale's rounding (measured on photos: a mean of
+ * 1.1 to 1.3 levels, tested). So {@link ImageDecoder.Scaling#REFERENCE} decodes whole images with
+ * the JDK's libjpeg, as the reference pipelines decode them, and only {@link ImageDecoder.Scaling#FAST}
+ * sends whole images here.
  *
  * <p>EXIF orientation is left to the caller ({@link Orientation}, as on the ImageIO path), and
  * the samples come as stored, with any ICC profile ignored, as PIL and tf.image.decode_jpeg do.
+ * Errors are fatal ({@code AV_EF_EXPLODE}) rather than concealed, so a damaged stream is refused
+ * here and the ImageIO path then gives its reason.
  */
 final class NativeJpeg {
 
     private static final Logger LOG = LoggerFactory.getLogger(NativeJpeg.class);
 
-    /** Whether OpenCV's libraries loaded on this machine; if not, JPEGs take the ImageIO path. */
+    /** Whether FFmpeg's libraries loaded on this machine; if not, JPEGs take the ImageIO path. */
     static final boolean AVAILABLE = load();
+
+    // Macros of libavcodec/avcodec.h and libavutil/frame.h that the presets do not map.
+    private static final int AV_EF_EXPLODE = 1 << 3;
+    private static final int AV_FRAME_FLAG_CORRUPT = 1;
+
+    private static AVCodec codec;
 
     private NativeJpeg() {
     }
 
     private static boolean load() {
         try {
-            Loader.load(opencv_imgcodecs.class);
-            // Sequential: the cores belong to the tasks preparing images and to the forward pass,
-            // and OpenCV's own thread pool would compete with both.
-            setNumThreads(0);
+            Loader.load(avcodec.class);
+            Loader.load(swscale.class);
+            // FFmpeg writes its messages to stderr, one per damaged stream; the refusal reaches
+            // the caller as the ImageIO path's error instead.
+            av_log_set_level(AV_LOG_QUIET);
+            codec = avcodec_find_decoder(AV_CODEC_ID_MJPEG);
+            if (codec == null) {
+                throw new IllegalStateException("this FFmpeg build has no JPEG decoder");
+            }
             return true;
         } catch (Throwable e) { // UnsatisfiedLinkError and friends: a platform without the natives
-            LOG.warn("OpenCV's JPEG decoder did not load; JPEGs are decoded by ImageIO", e);
+            LOG.warn("FFmpeg's JPEG decoder did not load; JPEGs are decoded by ImageIO", e);
             return false;
         }
     }
 
     /**
      * The image at {@code 1 / scale} of its stored size (rounded up), upright as stored, or empty
-     * if libjpeg-turbo refused the stream (the caller's fallback then gives the reason).
+     * if FFmpeg refused the stream (the caller's fallback then gives the reason).
      *
      * @param scale 1, 2, 4 or 8
      */
     static Optional<RgbImage> decode(byte[] jpeg, int width, int height, int scale) {
-        int flags = IMREAD_IGNORE_ORIENTATION | switch (scale) {
-            case 1 -> IMREAD_COLOR;
-            case 2 -> IMREAD_REDUCED_COLOR_2;
-            case 4 -> IMREAD_REDUCED_COLOR_4;
-            case 8 -> IMREAD_REDUCED_COLOR_8;
-            default -> throw new IllegalArgumentException("DCT scale must be 1, 2, 4 or 8, got " + scale);
-        };
-        int outWidth = (width + scale - 1) / scale;
-        int outHeight = (height + scale - 1) / scale;
-        Scratch scratch = SCRATCH.get();
-        BytePointer in = scratch.input.of(jpeg.length).put(jpeg, 0, jpeg.length);
-        BytePointer out = scratch.output.of(3L * outWidth * outHeight);
-        try (Mat encoded = new Mat(1, jpeg.length, CV_8UC1, in);
-             Mat into = new Mat(outHeight, outWidth, CV_8UC3, out);
-             Mat decoded = imdecode(encoded, flags, into)) {
-            if (decoded.empty() || decoded.type() != CV_8UC3 || !decoded.isContinuous()) {
-                return Optional.empty();
+        if (scale != 1 && scale != 2 && scale != 4 && scale != 8) {
+            throw new IllegalArgumentException("DCT scale must be 1, 2, 4 or 8, got " + scale);
+        }
+        return DECODERS.get().decode(jpeg, (width + scale - 1) / scale, (height + scale - 1) / scale,
+                Integer.numberOfTrailingZeros(scale));
+    }
+
+    private static final byte[] PADDING = new byte[AV_INPUT_BUFFER_PADDING_SIZE];
+
+    /**
+     * Room after the last row of swscale's output: its SIMD stores run past a row's end, into
+     * the next row (rewritten next) or, after the last, past the buffer. Without it glibc's malloc
+     * checks found heap corruption within 3,000 random shapes; with it none in 9,000.
+     */
+    private static final long SIMD_SLACK = 64;
+
+    private static final ThreadLocal<Decoder> DECODERS = ThreadLocal.withInitial(Decoder::new);
+
+    /** Frees a thread's FFmpeg state once the thread is gone (Spark's task threads come and go). */
+    private static final Cleaner CLEANER = Cleaner.create();
+
+    /** What FFmpeg allocated for one thread: JavaCPP frees none of it. */
+    private static final class Natives implements Runnable {
+        final AVCodecContext[] contexts = new AVCodecContext[4];
+        final AVPacket packet = av_packet_alloc();
+        final AVFrame frame = av_frame_alloc();
+        SwsContext converter;
+
+        @Override
+        public void run() {
+            for (AVCodecContext context : contexts) {
+                if (context != null) {
+                    avcodec_free_context(context);
+                }
             }
-            // OpenCV decodes to BGR; its vectorised swap costs a third of a Java loop's.
-            cvtColor(decoded, decoded, COLOR_BGR2RGB);
-            byte[] rgb = new byte[3 * decoded.cols() * decoded.rows()];
-            decoded.data().get(rgb);
-            return Optional.of(new RgbImage(decoded.cols(), decoded.rows(), rgb));
-        } finally {
-            scratch.input.trim();
-            scratch.output.trim();
+            av_packet_free(packet);
+            av_frame_free(frame);
+            if (converter != null) {
+                sws_freeContext(converter);
+            }
         }
     }
 
-    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+    /**
+     * One thread's decoder contexts (one per scale: {@code lowres} is read when a context opens),
+     * packet, frame, colour converter and native memory, kept from image to image.
+     */
+    private static final class Decoder {
+        private final Natives natives = new Natives();
+        private final AVCodecContext[] contexts = natives.contexts;
+        private final AVPacket packet = natives.packet;
+        private final AVFrame frame = natives.frame;
+        private final Block input = new Block();
+        private final Block output = new Block();
+        private final PointerPointer<BytePointer> outputPlane = new PointerPointer<>(1);
+        private final IntPointer outputStride = new IntPointer(1);
+        private int converterWidth;
+        private int converterHeight;
+        private int converterFormat;
+
+        Decoder() {
+            CLEANER.register(this, natives);
+        }
+
+        Optional<RgbImage> decode(byte[] jpeg, int width, int height, int lowres) {
+            AVCodecContext context = context(lowres);
+            // FFmpeg's bitstream reader reads ahead in words: the padding must be there and zero.
+            BytePointer in = input.of(jpeg.length + (long) PADDING.length).put(jpeg, 0, jpeg.length);
+            in.position(jpeg.length).put(PADDING, 0, PADDING.length).position(0);
+            packet.data(in).size(jpeg.length);
+            try {
+                if (avcodec_send_packet(context, packet) < 0 || avcodec_receive_frame(context, frame) < 0) {
+                    avcodec_flush_buffers(context);
+                    return Optional.empty();
+                }
+                if (frame.width() != width || frame.height() != height || frame.decode_error_flags() != 0
+                        || (frame.flags() & AV_FRAME_FLAG_CORRUPT) != 0) {
+                    return Optional.empty();
+                }
+                return Optional.ofNullable(frame.format() == AV_PIX_FMT_GRAY8 ? grey(width, height) : rgb(width, height));
+            } finally {
+                av_frame_unref(frame);
+                packet.data(null).size(0);
+                input.trim();
+                output.trim();
+            }
+        }
+
+        private AVCodecContext context(int lowres) {
+            if (contexts[lowres] == null) {
+                AVCodecContext context = avcodec_alloc_context3(codec);
+                context.lowres(lowres);
+                // The task threads are the parallelism; one more decoding thread each would
+                // compete with them and with the forward pass.
+                context.thread_count(1);
+                context.err_recognition(AV_EF_EXPLODE);
+                if (avcodec_open2(context, codec, (AVDictionary) null) < 0) {
+                    throw new IllegalStateException("FFmpeg's JPEG decoder did not open at lowres " + lowres);
+                }
+                contexts[lowres] = context;
+            }
+            return contexts[lowres];
+        }
+
+        private RgbImage grey(int width, int height) {
+            BytePointer plane = frame.data(0);
+            int stride = frame.linesize(0);
+            byte[] row = new byte[width];
+            byte[] rgb = new byte[3 * width * height];
+            for (int y = 0, o = 0; y < height; y++) {
+                plane.position((long) y * stride).get(row);
+                for (byte sample : row) {
+                    rgb[o++] = sample;
+                    rgb[o++] = sample;
+                    rgb[o++] = sample;
+                }
+            }
+            plane.position(0);
+            return new RgbImage(width, height, rgb);
+        }
+
+        /**
+         * The frame's Y, Cb, Cr planes as interleaved R, G, B with JPEG's full-range BT.601
+         * matrix, or null for a layout this does not convert. swscale's SIMD converter for
+         * 4:2:0 and 4:2:2 handles whole groups of 8 pixels and pairs of rows (otherwise it falls
+         * back to a general path three times slower): the conversion is asked for a width rounded
+         * up to 8 and an even height, which the frame's planes hold (FFmpeg's frame pool allocates
+         * them to multiples of 16 pixels and rows; checked, and a frame whose planes are shorter
+         * goes to ImageIO), and the extra columns and row are dropped in the copy.
+         */
+        private RgbImage rgb(int width, int height) {
+            int format = switch (frame.format()) {
+                case AV_PIX_FMT_YUVJ420P, AV_PIX_FMT_YUV420P -> AV_PIX_FMT_YUV420P;
+                case AV_PIX_FMT_YUVJ422P, AV_PIX_FMT_YUV422P -> AV_PIX_FMT_YUV422P;
+                case AV_PIX_FMT_YUVJ444P, AV_PIX_FMT_YUV444P -> AV_PIX_FMT_YUV444P;
+                case AV_PIX_FMT_YUVJ440P, AV_PIX_FMT_YUV440P -> AV_PIX_FMT_YUV440P;
+                case AV_PIX_FMT_YUVJ411P, AV_PIX_FMT_YUV411P -> AV_PIX_FMT_YUV411P;
+                default -> -1;
+            };
+            if (format < 0) {
+                return null;
+            }
+            int paddedWidth = (width + 7) & ~7;
+            int evenHeight = (height + 1) & ~1;
+            int chromaRows = format == AV_PIX_FMT_YUV420P || format == AV_PIX_FMT_YUV440P ? evenHeight / 2 : evenHeight;
+            if (!holds(0, evenHeight) || !holds(1, chromaRows) || !holds(2, chromaRows)) {
+                return null;
+            }
+            // Made anew only when the shape changes: a context's tables cost more than a small
+            // image's conversion. (Not sws_getCachedContext: it may hand back a new context at
+            // the freed one's address, which would hide that the range must be set again.)
+            if (natives.converter == null || converterWidth != paddedWidth || converterHeight != evenHeight
+                    || converterFormat != format) {
+                if (natives.converter != null) {
+                    sws_freeContext(natives.converter);
+                }
+                natives.converter = sws_getContext(paddedWidth, evenHeight, format, paddedWidth, evenHeight,
+                        AV_PIX_FMT_RGB24, SWS_BILINEAR, null, null, (DoublePointer) null);
+                if (natives.converter == null) {
+                    return null;
+                }
+                IntPointer bt601 = sws_getCoefficients(SWS_CS_ITU601);
+                sws_setColorspaceDetails(natives.converter, bt601, 1, bt601, 1, 0, 1 << 16, 1 << 16);
+                converterWidth = paddedWidth;
+                converterHeight = evenHeight;
+                converterFormat = format;
+            }
+            int stride = 3 * paddedWidth;
+            BytePointer out = output.of((long) stride * evenHeight + SIMD_SLACK);
+            outputPlane.put(0, out);
+            outputStride.put(0, stride);
+            sws_scale(natives.converter, frame.data(), frame.linesize(), 0, evenHeight, outputPlane, outputStride);
+            byte[] rgb = new byte[3 * width * height];
+            if (paddedWidth == width) {
+                out.get(rgb);
+            } else {
+                for (int y = 0; y < height; y++) {
+                    out.position((long) y * stride).get(rgb, 3 * width * y, 3 * width);
+                }
+                out.position(0);
+            }
+            return new RgbImage(width, height, rgb);
+        }
+
+        /** Whether plane {@code plane}'s buffer has {@code rows} rows (its own buffer, as FFmpeg's frame pool gives each plane). */
+        private boolean holds(int plane, int rows) {
+            AVBufferRef buffer = frame.buf(plane);
+            return buffer != null && frame.data(plane).address() == buffer.data().address()
+                    && (plane > 0 || frame.linesize(0) >= ((frame.width() + 7) & ~7))
+                    && buffer.size() >= (long) frame.linesize(plane) * rows;
+        }
+    }
 
     /**
      * Native memory that one thread decodes into image after image. A fresh block per image costs
      * more than the copy: over glibc's mmap threshold (which the launcher fixes at 128 KiB to keep
      * the heaps from fragmenting), each one is an mmap, page faults and an munmap, measured at a
      * fifth of a 500x375 decode. Blocks over {@link #KEEP} are freed after use, so a task thread
-     * holds at most two of that size between images.
+     * holds at most two of that size between images (and FFmpeg's frame pool, per scale, the
+     * planes of the last image decoded at it).
      */
-    private static final class Scratch {
+    private static final class Block {
         static final long KEEP = 8L << 20;
 
-        final Block input = new Block();
-        final Block output = new Block();
-    }
-
-    private static final class Block {
         private BytePointer memory;
 
         BytePointer of(long bytes) {
@@ -119,7 +331,7 @@ final class NativeJpeg {
         }
 
         void trim() {
-            trimTo(Scratch.KEEP);
+            trimTo(KEEP);
         }
 
         private void trimTo(long keep) {

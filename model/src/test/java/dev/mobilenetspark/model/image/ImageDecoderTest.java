@@ -33,6 +33,8 @@ class ImageDecoderTest {
     private static final ImageDecoder DECODER = new ImageDecoder(Preprocessing.keras());
     private static final ImageDecoder FAST = new ImageDecoder(Preprocessing.keras(), ImageDecoder.Scaling.FAST);
     private static final int TARGET = 224;
+    /** A target no photo here is twice as large as: decoded whole whatever the scaling. */
+    private static final int WHOLE = 10_000;
 
     // ---- formats
 
@@ -379,24 +381,56 @@ class ImageDecoderTest {
     }
 
     @Test
-    void libjpegTurboGivesTheJdkDecodersSamples() throws Exception {
-        assertTrue(NativeJpeg.AVAILABLE, "OpenCV's natives ship for linux-x86_64, the platform the build targets");
+    void ffmpegIsWithinAboutALevelOfTheJdkDecoder() {
+        assertTrue(NativeJpeg.AVAILABLE, "FFmpeg's natives ship for linux-x86_64, the platform the build targets");
         for (String photo : new String[] {"china.jpg", "grace_hopper.jpg", "flower.jpg"}) {
             byte[] jpeg = TestImages.photo(photo);
-            BufferedImage jdk = javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(jpeg));
-            byte[] expected = new byte[3 * jdk.getWidth() * jdk.getHeight()];
-            for (int y = 0, i = 0; y < jdk.getHeight(); y++) {
-                for (int x = 0; x < jdk.getWidth(); x++) {
-                    int rgb = jdk.getRGB(x, y);
-                    expected[i++] = (byte) (rgb >> 16);
-                    expected[i++] = (byte) (rgb >> 8);
-                    expected[i++] = (byte) rgb;
-                }
-            }
-            // libjpeg-turbo's accurate integer IDCT and its upsampling, SIMD or not, compute
-            // libjpeg 6b's (the JDK's) results exactly.
-            assertArrayEquals(expected, NativeJpeg.decode(jpeg, jdk.getWidth(), jdk.getHeight(), 1).orElseThrow().rgb(), photo);
+            RgbImage jdk = DECODER.decode(jpeg, TARGET);
+            RgbImage ffmpeg = FAST.decode(jpeg, WHOLE);
+            // Measured: means of 1.1 to 1.3 levels (a different inverse DCT, chroma repeated
+            // where libjpeg interpolates), up to 35 at sharp colour edges.
+            assertClose(jdk, ffmpeg, 2.0, 64, photo);
         }
+    }
+
+    @ParameterizedTest(name = "{0}x{1} grey={2} progressive={3}")
+    @CsvSource({
+        "500, 375, false, false", // the width not a multiple of 8, the height odd
+        "37, 19, false, false",
+        "1, 1, false, false",
+        "501, 333, true, false",
+        "203, 101, false, true",
+    })
+    void ffmpegDecodesEveryColumnAndRowOfAnyShape(int width, int height, boolean grey, boolean progressive) {
+        // Smooth, so that a column or row left out (as swscale's SIMD path leaves out a width's
+        // last pixels when not a multiple of 8: 240 levels) stands out from rounding; the
+        // steepest gradient here, 37x19, differs most (2.6 levels on average).
+        BufferedImage source = new BufferedImage(width, height, grey ? BufferedImage.TYPE_BYTE_GRAY : BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < height; y++) {
+            for (int x = 0; x < width; x++) {
+                source.setRGB(x, y, (40 + 200 * x / width) << 16 | (40 + 200 * y / height) << 8 | 150);
+            }
+        }
+        byte[] jpeg = TestImages.jpeg(source, 0.9f, progressive);
+        RgbImage ffmpeg = NativeJpeg.decode(jpeg, width, height, 1).orElseThrow();
+        assertArrayEquals(ffmpeg.rgb(), FAST.decode(jpeg, WHOLE).rgb(), "fast decodes whole JPEGs with FFmpeg");
+        assertClose(DECODER.decode(jpeg, TARGET), ffmpeg, 3.0, 8, width + "x" + height);
+    }
+
+    /** Mean and largest difference of two decodes of one image, in levels. */
+    private static void assertClose(RgbImage expected, RgbImage actual, double meanLevels, int maxLevels, String what) {
+        assertEquals(expected.width(), actual.width(), what);
+        assertEquals(expected.height(), actual.height(), what);
+        long sum = 0;
+        int worst = 0;
+        for (int i = 0; i < expected.rgb().length; i++) {
+            int d = Math.abs((expected.rgb()[i] & 0xff) - (actual.rgb()[i] & 0xff));
+            sum += d;
+            worst = Math.max(worst, d);
+        }
+        double mean = (double) sum / expected.rgb().length;
+        assertTrue(mean <= meanLevels, what + ": mean difference " + mean + " levels");
+        assertTrue(worst <= maxLevels, what + ": largest difference " + worst + " levels");
     }
 
     @Test
