@@ -93,7 +93,7 @@ public final class MobileNetTransformer extends Transformer implements MLWritabl
         setDefault(topK, (Object) 5);
         setDefault(batchSize, (Object) 32);
         decodeScaling = new Param<>(this, "decodeScaling", "how JPEGs are decoded: reference (as the reference"
-                + " pipelines) or fast (all by FFmpeg, shrunk to the input's side)",
+                + " pipelines) or fast (by FFmpeg where it takes them, shrunk to the input's side)",
                 ParamValidators.inArray(Arrays.stream(ImageDecoder.Scaling.values()).map(ImageDecoder.Scaling::format)
                         .toArray(String[]::new)));
         precision = new Param<>(this, "precision", "arithmetic of the convolutions: fp32, or bf16 on CPUs with"

@@ -75,16 +75,17 @@ public final class ImageDecoder {
             WEBP);
 
     /**
-     * How far a JPEG larger than the model needs is shrunk in the inverse DCT (by 2, 4 or 8)
-     * while it is decoded. Other formats, and JPEGs that take the ImageIO path, are subsampled as
-     * {@link #subsampling} says whatever the choice.
+     * Which decoder a JPEG goes to, and how far one larger than the model needs is shrunk in the
+     * inverse DCT (by 2, 4 or 8) while it is decoded. Other formats, and JPEGs that take the
+     * ImageIO path, are subsampled as {@link #subsampling} says whatever the choice.
      */
     public enum Scaling {
         /**
          * Shrink only while the decoded shorter side stays at least twice the side the resize
          * needs, whole for the antialiased resize: the photos models are usually shown (up to
-         * about four times the input) decode whole and match the reference pipelines, which
-         * decode whole; only larger ones are shrunk, more faithfully than by subsampling.
+         * about four times the input) decode whole with the JDK's libjpeg and match the reference
+         * pipelines, which decode whole; only larger ones go to FFmpeg and are shrunk, more
+         * faithfully than by subsampling.
          */
         REFERENCE(2),
         /**

@@ -1,9 +1,10 @@
 package dev.mobilenetspark.model.image;
 
 import static org.bytedeco.ffmpeg.global.avcodec.AV_CODEC_ID_MJPEG;
-import static org.bytedeco.ffmpeg.global.avcodec.AV_INPUT_BUFFER_PADDING_SIZE;
 import static org.bytedeco.ffmpeg.global.avcodec.av_packet_alloc;
+import static org.bytedeco.ffmpeg.global.avcodec.av_new_packet;
 import static org.bytedeco.ffmpeg.global.avcodec.av_packet_free;
+import static org.bytedeco.ffmpeg.global.avcodec.av_packet_unref;
 import static org.bytedeco.ffmpeg.global.avcodec.avcodec_free_context;
 import static org.bytedeco.ffmpeg.global.avcodec.avcodec_alloc_context3;
 import static org.bytedeco.ffmpeg.global.avcodec.avcodec_find_decoder;
@@ -65,10 +66,11 @@ import java.util.Optional;
  * averages its block where subsampling would skip pixels.
  *
  * <p>The samples are close to libjpeg's, not equal: a different inverse DCT, chroma upsampled by
- * repetition where libjpeg interpolates, and swscale's rounding (measured on photos: a mean of
- * 1.1 to 1.3 levels, tested). So {@link ImageDecoder.Scaling#REFERENCE} decodes whole images with
- * the JDK's libjpeg, as the reference pipelines decode them, and only {@link ImageDecoder.Scaling#FAST}
- * sends whole images here.
+ * repetition where libjpeg interpolates, and swscale's rounding (measured: means of 1.1 to 1.3
+ * levels on photos with halved chroma, 0.04 with full chroma; tested). So
+ * {@link ImageDecoder.Scaling#REFERENCE} decodes whole images with the JDK's libjpeg, as the
+ * reference pipelines decode them, and only {@link ImageDecoder.Scaling#FAST} sends whole images
+ * here.
  *
  * <p>EXIF orientation is left to the caller ({@link Orientation}, as on the ImageIO path), and
  * the samples come as stored, with any ICC profile ignored, as PIL and tf.image.decode_jpeg do.
@@ -76,41 +78,44 @@ import java.util.Optional;
  * damaged is refused here and the ImageIO path then decodes it or gives its reason. FFmpeg is
  * more lenient than libjpeg, though: of 200 randomly damaged JPEGs it returned an image for 3
  * that libjpeg calls cut short or corrupt (a stray marker byte or a run of zeros in the scan, a
- * damaged header byte), which {@code fast} decoding therefore labels where {@code reference}
- * has an error row; nothing FFmpeg logs sets those apart (its log's warnings and errors were
- * tried). The bad-input corpus gives the same outcomes through both.
+ * damaged header byte), which this class therefore decodes where the ImageIO path has an error
+ * (for {@code fast}, any JPEG; for {@code reference}, one large enough to be shrunk); nothing
+ * FFmpeg logs sets those apart (its log's warnings and errors were tried). The bad-input corpus
+ * gives the same outcomes through both.
  */
 final class NativeJpeg {
 
     private static final Logger LOG = LoggerFactory.getLogger(NativeJpeg.class);
 
+    /** FFmpeg's JPEG decoder, or null where its libraries did not load. */
+    private static final AVCodec CODEC = load();
+
     /** Whether FFmpeg's libraries loaded on this machine; if not, JPEGs take the ImageIO path. */
-    static final boolean AVAILABLE = load();
+    static final boolean AVAILABLE = CODEC != null;
 
     // Macros of libavcodec/avcodec.h and libavutil/frame.h that the presets do not map.
     private static final int AV_EF_EXPLODE = 1 << 3;
     private static final int AV_FRAME_FLAG_CORRUPT = 1;
 
-    private static AVCodec codec;
-
     private NativeJpeg() {
     }
 
-    private static boolean load() {
+    private static AVCodec load() {
         try {
             Loader.load(avcodec.class);
             Loader.load(swscale.class);
             // FFmpeg writes its messages to stderr, one per damaged stream; the refusal reaches
-            // the caller as the ImageIO path's error instead.
+            // the caller as the ImageIO path's error instead. The level is the process's: any
+            // other FFmpeg user in the JVM is quietened too.
             av_log_set_level(AV_LOG_QUIET);
-            codec = avcodec_find_decoder(AV_CODEC_ID_MJPEG);
+            AVCodec codec = avcodec_find_decoder(AV_CODEC_ID_MJPEG);
             if (codec == null) {
                 throw new IllegalStateException("this FFmpeg build has no JPEG decoder");
             }
-            return true;
+            return codec;
         } catch (Throwable e) { // UnsatisfiedLinkError and friends: a platform without the natives
             LOG.warn("FFmpeg's JPEG decoder did not load; JPEGs are decoded by ImageIO", e);
-            return false;
+            return null;
         }
     }
 
@@ -127,8 +132,6 @@ final class NativeJpeg {
         return DECODERS.get().decode(jpeg, (width + scale - 1) / scale, (height + scale - 1) / scale,
                 Integer.numberOfTrailingZeros(scale));
     }
-
-    private static final byte[] PADDING = new byte[AV_INPUT_BUFFER_PADDING_SIZE];
 
     /**
      * Room after the last row of swscale's output: its SIMD stores run past a row's end, into
@@ -166,14 +169,10 @@ final class NativeJpeg {
 
     /**
      * One thread's decoder contexts (one per scale: {@code lowres} is read when a context opens),
-     * packet, frame, colour converter and native memory, kept from image to image.
+     * packet, frame, colour converter and output memory, kept from image to image.
      */
     private static final class Decoder {
         private final Natives natives = new Natives();
-        private final AVCodecContext[] contexts = natives.contexts;
-        private final AVPacket packet = natives.packet;
-        private final AVFrame frame = natives.frame;
-        private final Block input = new Block();
         private final Block output = new Block();
         private final PointerPointer<BytePointer> outputPlane = new PointerPointer<>(1);
         private final IntPointer outputStride = new IntPointer(1);
@@ -187,11 +186,15 @@ final class NativeJpeg {
 
         Optional<RgbImage> decode(byte[] jpeg, int width, int height, int lowres) {
             AVCodecContext context = context(lowres);
-            // FFmpeg's bitstream reader reads ahead in words: the padding must be there and zero.
-            BytePointer in = input.of(jpeg.length + (long) PADDING.length).put(jpeg, 0, jpeg.length);
-            in.position(jpeg.length).put(PADDING, 0, PADDING.length).position(0);
-            packet.data(in).size(jpeg.length);
+            AVPacket packet = natives.packet;
+            AVFrame frame = natives.frame;
+            // A packet with its own buffer (zero-padded, as FFmpeg's bitstream reader reads ahead),
+            // which the decoder then references rather than copies.
+            if (context == null || av_new_packet(packet, jpeg.length) < 0) {
+                return Optional.empty();
+            }
             try {
+                packet.data().put(jpeg, 0, jpeg.length);
                 if (avcodec_send_packet(context, packet) < 0 || avcodec_receive_frame(context, frame) < 0) {
                     avcodec_flush_buffers(context);
                     return Optional.empty();
@@ -200,34 +203,43 @@ final class NativeJpeg {
                         || (frame.flags() & AV_FRAME_FLAG_CORRUPT) != 0) {
                     return Optional.empty();
                 }
-                return Optional.ofNullable(frame.format() == AV_PIX_FMT_GRAY8 ? grey(width, height) : rgb(width, height));
+                return frame.format() == AV_PIX_FMT_GRAY8 ? Optional.of(grey(width, height)) : rgb(width, height);
             } finally {
                 av_frame_unref(frame);
-                packet.data(null).size(0);
-                input.trim();
+                av_packet_unref(packet);
                 output.trim();
+                // The context's frame pool keeps the last image's planes: not a large image's.
+                if (3L * width * height > Block.KEEP) {
+                    avcodec_free_context(context);
+                    natives.contexts[lowres] = null;
+                }
             }
         }
 
+        /** The context for {@code lowres}, opened on first use; null if FFmpeg cannot open one. */
         private AVCodecContext context(int lowres) {
-            if (contexts[lowres] == null) {
-                AVCodecContext context = avcodec_alloc_context3(codec);
+            if (natives.contexts[lowres] == null) {
+                AVCodecContext context = avcodec_alloc_context3(CODEC);
+                if (context == null) {
+                    return null;
+                }
                 context.lowres(lowres);
                 // The task threads are the parallelism; one more decoding thread each would
                 // compete with them and with the forward pass.
                 context.thread_count(1);
                 context.err_recognition(AV_EF_EXPLODE);
-                if (avcodec_open2(context, codec, (AVDictionary) null) < 0) {
-                    throw new IllegalStateException("FFmpeg's JPEG decoder did not open at lowres " + lowres);
+                if (avcodec_open2(context, CODEC, (AVDictionary) null) < 0) {
+                    avcodec_free_context(context);
+                    return null;
                 }
-                contexts[lowres] = context;
+                natives.contexts[lowres] = context;
             }
-            return contexts[lowres];
+            return natives.contexts[lowres];
         }
 
         private RgbImage grey(int width, int height) {
-            BytePointer plane = frame.data(0);
-            int stride = frame.linesize(0);
+            BytePointer plane = natives.frame.data(0);
+            int stride = natives.frame.linesize(0);
             byte[] row = new byte[width];
             byte[] rgb = new byte[3 * width * height];
             for (int y = 0, o = 0; y < height; y++) {
@@ -238,20 +250,20 @@ final class NativeJpeg {
                     rgb[o++] = sample;
                 }
             }
-            plane.position(0);
             return new RgbImage(width, height, rgb);
         }
 
         /**
          * The frame's Y, Cb, Cr planes as interleaved R, G, B with JPEG's full-range BT.601
-         * matrix, or null for a layout this does not convert. swscale's SIMD converter for
+         * matrix, or empty for a layout this does not convert. swscale's SIMD converter for
          * 4:2:0 and 4:2:2 handles whole groups of 8 pixels and pairs of rows (otherwise it falls
          * back to a general path three times slower): the conversion is asked for a width rounded
          * up to 8 and an even height, which the frame's planes hold (FFmpeg's frame pool allocates
          * them to multiples of 16 pixels and rows; checked, and a frame whose planes are shorter
          * goes to ImageIO), and the extra columns and row are dropped in the copy.
          */
-        private RgbImage rgb(int width, int height) {
+        private Optional<RgbImage> rgb(int width, int height) {
+            AVFrame frame = natives.frame;
             int format = switch (frame.format()) {
                 case AV_PIX_FMT_YUVJ420P, AV_PIX_FMT_YUV420P -> AV_PIX_FMT_YUV420P;
                 case AV_PIX_FMT_YUVJ422P, AV_PIX_FMT_YUV422P -> AV_PIX_FMT_YUV422P;
@@ -261,13 +273,18 @@ final class NativeJpeg {
                 default -> -1;
             };
             if (format < 0) {
-                return null;
+                return Optional.empty();
             }
             int paddedWidth = (width + 7) & ~7;
             int evenHeight = (height + 1) & ~1;
             int chromaRows = format == AV_PIX_FMT_YUV420P || format == AV_PIX_FMT_YUV440P ? evenHeight / 2 : evenHeight;
-            if (!holds(0, evenHeight) || !holds(1, chromaRows) || !holds(2, chromaRows)) {
-                return null;
+            int chromaWidth = switch (format) {
+                case AV_PIX_FMT_YUV420P, AV_PIX_FMT_YUV422P -> paddedWidth / 2;
+                case AV_PIX_FMT_YUV411P -> paddedWidth / 4;
+                default -> paddedWidth;
+            };
+            if (!holds(0, paddedWidth, evenHeight) || !holds(1, chromaWidth, chromaRows) || !holds(2, chromaWidth, chromaRows)) {
+                return Optional.empty();
             }
             // Made anew only when the shape changes: a context's tables cost more than a small
             // image's conversion. (Not sws_getCachedContext: it may hand back a new context at
@@ -280,7 +297,7 @@ final class NativeJpeg {
                 natives.converter = sws_getContext(paddedWidth, evenHeight, format, paddedWidth, evenHeight,
                         AV_PIX_FMT_RGB24, SWS_BILINEAR, null, null, (DoublePointer) null);
                 if (natives.converter == null) {
-                    return null;
+                    return Optional.empty();
                 }
                 IntPointer bt601 = sws_getCoefficients(SWS_CS_ITU601);
                 sws_setColorspaceDetails(natives.converter, bt601, 1, bt601, 1, 0, 1 << 16, 1 << 16);
@@ -302,15 +319,18 @@ final class NativeJpeg {
                 }
                 out.position(0);
             }
-            return new RgbImage(width, height, rgb);
+            return Optional.of(new RgbImage(width, height, rgb));
         }
 
-        /** Whether plane {@code plane}'s buffer has {@code rows} rows (its own buffer, as FFmpeg's frame pool gives each plane). */
-        private boolean holds(int plane, int rows) {
+        /**
+         * Whether plane {@code plane} has {@code rows} rows of at least {@code width} bytes in a
+         * buffer of its own (as FFmpeg's frame pool gives each plane).
+         */
+        private boolean holds(int plane, int width, int rows) {
+            AVFrame frame = natives.frame;
             AVBufferRef buffer = frame.buf(plane);
             return buffer != null && frame.data(plane).address() == buffer.data().address()
-                    && (plane > 0 || frame.linesize(0) >= ((frame.width() + 7) & ~7))
-                    && buffer.size() >= (long) frame.linesize(plane) * rows;
+                    && frame.linesize(plane) >= width && buffer.size() >= (long) frame.linesize(plane) * rows;
         }
     }
 
@@ -318,9 +338,9 @@ final class NativeJpeg {
      * Native memory that one thread decodes into image after image. A fresh block per image costs
      * more than the copy: over glibc's mmap threshold (which the launcher fixes at 128 KiB to keep
      * the heaps from fragmenting), each one is an mmap, page faults and an munmap, measured at a
-     * fifth of a 500x375 decode. Blocks over {@link #KEEP} are freed after use, so a task thread
-     * holds at most two of that size between images (and FFmpeg's frame pool, per scale, the
-     * planes of the last image decoded at it).
+     * fifth of a 500x375 decode. A block over {@link #KEEP} is freed after use, so a task thread
+     * holds at most that much between images (and FFmpeg's frame pool, per scale, the planes of
+     * the last image decoded at it, unless that image's RGB was over {@link #KEEP} too).
      */
     private static final class Block {
         static final long KEEP = 8L << 20;
