@@ -134,16 +134,19 @@ final class ChunkPlan {
             return batchSize;
         }
         long rows = chunks.get(0).rows();
-        int tasks = spec.partitions() > 0 ? spec.partitions() : tasks(rows, cores);
+        int tasks = tasks(rows, cores);
         return (int) Math.min(batchSize, (rows + tasks - 1) / tasks);
     }
 
     /**
-     * The tasks a chunk of {@code rows} rows is read in, unless {@code --partitions} says: at most
-     * {@link #TASK_ROWS} rows each, at least one per core; for Parquet a lower bound, as Spark's
-     * file splits may make more.
+     * The tasks a chunk of {@code rows} rows is read in: {@code --partitions} where given; else at
+     * most {@link #TASK_ROWS} rows each, at least one per core (for Parquet a lower bound, as
+     * Spark's file splits may make more).
      */
-    private static int tasks(long rows, int cores) {
+    private int tasks(long rows, int cores) {
+        if (spec.partitions() > 0) {
+            return spec.partitions();
+        }
         return rows < 0 ? cores : (int) Math.max(1, Math.min(rows, Math.max(cores, Math.ceil(rows / (double) TASK_ROWS))));
     }
 
@@ -177,11 +180,13 @@ final class ChunkPlan {
                     : ManifestPlan.read(spark, chunk)).repartition(tasks);
             default -> ImageSource.read(spark, spec);
         };
+        int partitions = rows.rdd().getNumPartitions();
         if (spec.partitions() > 0) {
-            return rows.repartition(spec.partitions());
+            // Listed images and manifests are already read in that many tasks: no second shuffle.
+            return partitions == tasks ? rows : rows.repartition(tasks);
         }
         // A chunk of one small Parquet file is one task: spread it, or the other cores wait.
-        return rows.rdd().getNumPartitions() < cores ? rows.repartition(cores) : rows;
+        return partitions < cores ? rows.repartition(cores) : rows;
     }
 
     /**

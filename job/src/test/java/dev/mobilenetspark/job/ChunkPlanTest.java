@@ -1,5 +1,6 @@
 package dev.mobilenetspark.job;
 
+import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -15,6 +16,7 @@ import java.util.List;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
 /** Chunks of a Parquet input, planned from the files' footers on the driver or by a job. */
 class ChunkPlanTest extends SparkTestBase {
@@ -68,6 +70,22 @@ class ChunkPlanTest extends SparkTestBase {
         } finally {
             spark.conf().unset(THRESHOLD);
         }
+    }
+
+    @Test
+    void partitionsGivenAreTheTasksAChunkOfImagesIsListedInWithoutAShuffle() throws IOException {
+        Path images = Files.createDirectories(dir.resolve("images"));
+        for (int i = 0; i < 5; i++) {
+            Files.write(images.resolve("i" + i + ".jpg"), new byte[] {(byte) i});
+        }
+        InputSpec spec = new InputSpec(images.toString(), "images", "image", "image_id", null, List.of(), false, null, 3);
+        ChunkPlan plan = ChunkPlan.of(spark, spec, 10, null, "run");
+        assertEquals(2, plan.firstBatch(32, 2), "5 rows over the 3 tasks asked for");
+        Dataset<Row> rows = plan.read(spark, plan.chunks().get(0));
+        assertEquals(3, rows.rdd().getNumPartitions());
+        assertFalse(rows.queryExecution().executedPlan().toString().contains("Exchange"),
+                () -> rows.queryExecution().executedPlan().toString());
+        assertEquals(5, rows.count());
     }
 
     @Test
