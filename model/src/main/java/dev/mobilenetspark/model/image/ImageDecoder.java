@@ -87,7 +87,7 @@ public final class ImageDecoder {
          * pipelines, which decode whole; only larger ones go to FFmpeg and are shrunk, more
          * faithfully than by subsampling.
          */
-        REFERENCE(2),
+        REFERENCE(2, true),
         /**
          * Shrink while the decoded shorter side stays at least the side the resize needs (PIL's
          * {@code draft} rule), and decode every JPEG FFmpeg takes with FFmpeg, whole ones too: a
@@ -96,12 +96,20 @@ public final class ImageDecoder {
          * (FFmpeg's rounding, and a smoother image where the DCT averages what their bilinear
          * resize skips): measured on the sample photos in the README.
          */
-        FAST(1);
+        FAST(1, false);
 
+        /** The decoded shorter side kept, in multiples of the side the resize needs. */
         private final int margin;
+        /**
+         * Whether a JPEG the reference pipelines decode whole (one not shrunk, and every one for
+         * the antialiased resize, which sees every pixel) keeps the JDK's libjpeg, whose samples
+         * are theirs.
+         */
+        private final boolean exact;
 
-        Scaling(int margin) {
+        Scaling(int margin, boolean exact) {
             this.margin = margin;
+            this.exact = exact;
         }
 
         public String format() {
@@ -237,9 +245,9 @@ public final class ImageDecoder {
      * reasons as before.
      */
     private Optional<RgbImage> nativeJpeg(byte[] bytes, JpegHeader header, int targetShortSide) {
-        int scale = dctScale(header.width(), header.height(), antialiased && scaling == Scaling.REFERENCE
+        int scale = dctScale(header.width(), header.height(), antialiased && scaling.exact
                 ? Integer.MAX_VALUE : (long) scaling.margin * targetShortSide);
-        if ((scale == 1 && scaling == Scaling.REFERENCE) || (header.components() != 1 && header.components() != 3)
+        if ((scale == 1 && scaling.exact) || (header.components() != 1 && header.components() != 3)
                 || (convertToSrgb && header.iccProfile()) || !header.complete()) {
             return Optional.empty();
         }
