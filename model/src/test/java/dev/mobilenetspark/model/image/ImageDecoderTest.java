@@ -108,11 +108,7 @@ class ImageDecoderTest {
         RgbImage fromBaseline = DECODER.decode(TestImages.jpeg(source, 0.9f, false), TARGET);
         assertEquals(200, fromProgressive.width());
         assertEquals(120, fromProgressive.height());
-        int worst = 0;
-        for (int i = 0; i < fromBaseline.rgb().length; i++) {
-            worst = Math.max(worst, Math.abs((fromBaseline.rgb()[i] & 0xff) - (fromProgressive.rgb()[i] & 0xff)));
-        }
-        assertTrue(worst <= 2, "progressive and baseline decodes differ by " + worst + " levels");
+        assertClose(fromBaseline, fromProgressive, 2, 2, "progressive against baseline");
     }
 
     @Test
