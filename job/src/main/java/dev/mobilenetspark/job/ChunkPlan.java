@@ -182,7 +182,7 @@ final class ChunkPlan {
         };
         int partitions = rows.rdd().getNumPartitions();
         if (spec.partitions() > 0) {
-            // Listed images and manifests are already read in that many tasks: no second shuffle.
+            // Listed images, and a manifest's shuffled paths, are already in that many tasks.
             return partitions == tasks ? rows : rows.repartition(tasks);
         }
         // A chunk of one small Parquet file is one task: spread it, or the other cores wait.

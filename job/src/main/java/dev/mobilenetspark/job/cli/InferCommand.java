@@ -98,7 +98,8 @@ public final class InferCommand extends ConfiguredCommand {
             description = "With --mode append: skip input rows whose image_id the output already has for this model.")
     boolean skipExisting;
 
-    @Option(names = "--partitions", defaultValue = "0", description = "Repartition the input to this many partitions; 0 keeps it (default).")
+    @Option(names = "--partitions", defaultValue = "0", description = "Read each chunk in this many tasks (image files are listed so; other inputs are shuffled"
+            + " into them, a manifest's paths only); 0: up to 1,000 images a task, at least one per core (default).")
     int partitions;
 
     @Mixin
