@@ -115,6 +115,8 @@ public final class InferenceJob {
             Totals now = new Totals();
             List<String> written = new ArrayList<>();
             double writeSeconds = 0;
+            long firstRead = 0;
+            double firstCommit = -1;
             int total = chunks.chunks().size();
             RunReport report = plan.report() == null ? null : new RunReport(plan.report());
             for (ChunkPlan.Chunk chunk : chunks.chunks()) {
@@ -175,6 +177,10 @@ public final class InferenceJob {
                     writeSeconds += (System.nanoTime() - writeStart) / 1e9;
                     (ours ? now : before).add(record);
                     double committedAt = (System.nanoTime() - start) / 1e9;
+                    if (ours && now.chunks == 1) {
+                        firstRead = record.read();
+                        firstCommit = committedAt;
+                    }
                     progress(number, before.chunks + now.chunks, total, now, chunks.rows() - before.read, committedAt);
                     if (report != null && ours) {
                         if (report.needsSample()) {
@@ -206,7 +212,7 @@ public final class InferenceJob {
                     metrics.decodeNanos.value() / 1e9, metrics.inferNanos.value() / 1e9, writeSeconds);
             JobSummary summary = new JobSummary(now.read, now.labelled, now.failedByStage, duplicates,
                     before.read + now.skipped, metrics.modelLoads.value(), startup, firstBatch, runSeconds, stages, written,
-                    new JobSummary.Chunks(total, before.chunks, run.runId()));
+                    new JobSummary.Chunks(total, before.chunks, run.runId(), firstRead, firstCommit));
             if (report != null) {
                 report.write(spark, target, settings, summary, run.runId());
             }

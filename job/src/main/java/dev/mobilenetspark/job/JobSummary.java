@@ -19,14 +19,18 @@ import java.util.Map;
  * @param runSeconds    from the first read to the last table written
  * @param stages        where the run's time went
  * @param written       where each table went, in writing order
- * @param chunks        the run's chunks
+ * @param chunks        the run's chunks, and when this attempt committed its first
  */
 public record JobSummary(long read, long labelled, Map<String, Long> failedByStage, long duplicateIds, long skipped, long modelLoads,
                   double startupSeconds, double firstBatchSeconds, double runSeconds, StageSeconds stages,
                   List<String> written, Chunks chunks) {
 
-    /** The run's chunks: how many, how many an earlier attempt of the run had committed, and the run. */
-    public record Chunks(int total, int committedBefore, String runId) { }
+    /**
+     * The run's chunks: how many, how many an earlier attempt of the run had committed, the run,
+     * and this attempt's first committed chunk: its rows read and the seconds from the first read
+     * to its commit (-1 if it committed none).
+     */
+    public record Chunks(int total, int committedBefore, String runId, long firstRead, double firstCommitSeconds) { }
 
     /**
      * Seconds by stage: reading, decoding with preprocessing and inference are task time summed
@@ -49,6 +53,17 @@ public record JobSummary(long read, long labelled, Map<String, Long> failedBySta
         return runSeconds > 0 ? read / runSeconds : 0;
     }
 
+    /**
+     * Images/s after this attempt's first committed chunk, to the end: the rate a long run keeps
+     * once the JIT, the model and Spark's first queries are warm, which the first chunk pays
+     * for; -1 when no later chunk read anything.
+     */
+    public double warmImagesPerSecond() {
+        long later = read - chunks.firstRead();
+        double seconds = runSeconds - chunks.firstCommitSeconds();
+        return chunks.firstCommitSeconds() >= 0 && later > 0 && seconds > 0 ? later / seconds : -1;
+    }
+
     public String format() {
         StringBuilder sb = new StringBuilder();
         row(sb, "images read", Long.toString(read));
@@ -69,6 +84,9 @@ public record JobSummary(long read, long labelled, Map<String, Long> failedBySta
         row(sb, "wall time", String.format(Locale.ROOT, "%.1f s", runSeconds));
         row(sb, "by stage", stages.format());
         row(sb, "images/s", String.format(Locale.ROOT, "%.1f", imagesPerSecond()));
+        if (warmImagesPerSecond() >= 0) {
+            row(sb, "warm images/s", String.format(Locale.ROOT, "%.1f (after the first chunk)", warmImagesPerSecond()));
+        }
         written.forEach(location -> row(sb, "wrote", location));
         sb.append(String.format(Locale.ROOT,
                 "SUMMARY read=%d labelled=%d failed=%d model_loads=%d startup_s=%.1f first_batch_s=%.1f images_per_s=%.1f%n",

@@ -94,7 +94,13 @@ class ChunkedRunTest extends SparkTestBase {
         JobSummary finished = run.summary();
         assertEquals(4, finished.skipped(), "the committed chunk is not done again");
         assertCounts(8, 8, 0, finished);
-        assertEquals(new JobSummary.Chunks(3, 1, finished.chunks().runId()), finished.chunks());
+        assertEquals(3, finished.chunks().total());
+        assertEquals(1, finished.chunks().committedBefore());
+        // This attempt's first chunk is the run's second: the warm rate is over its third alone.
+        assertEquals(4, finished.chunks().firstRead());
+        double first = finished.chunks().firstCommitSeconds();
+        assertTrue(first > 0 && first < finished.runSeconds(), first + " s of " + finished.runSeconds());
+        assertEquals(4 / (finished.runSeconds() - first), finished.warmImagesPerSecond(), 1e-9);
         assertEquals(List.of("0", "1", "2"), committed(out));
         assertEveryRowOnce(out, 12);
         assertEquals(1, table(out, "labels").select("run_id").distinct().count(), "one run, continued");

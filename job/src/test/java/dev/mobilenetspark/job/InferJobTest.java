@@ -379,7 +379,7 @@ class InferJobTest extends SparkTestBase {
                 "--work-dir", dir.resolve("bench").toString());
         assertEquals(0, run.exit(), run.err());
         assertTrue(run.lastLine().matches("BENCH-E2E arch=v1 alpha=0.25 resolution=64 batch=8 images=40 startup_s=\\d+\\.\\d"
-                + " images_per_s=\\d+\\.\\d peak_rss_mb=\\d+ precision=fp32 decode_scaling=reference"), run.lastLine());
+                + " images_per_s=\\d+\\.\\d warm_images_per_s=-1\\.0 peak_rss_mb=\\d+ precision=fp32 decode_scaling=reference"), run.lastLine());
         Dataset<Row> labels = table(dir.resolve("bench").resolve("output"), "labels");
         assertEquals(40, labels.select("image_id").distinct().count());
     }

@@ -75,7 +75,9 @@ class ManifestInputTest extends SparkTestBase {
                 "--chunk-rows", "3").toArray(String[]::new));
 
         assertCounts(8, 7, 1, summary);
-        assertEquals(new JobSummary.Chunks(3, 0, summary.chunks().runId()), summary.chunks());
+        assertEquals(3, summary.chunks().total());
+        assertEquals(0, summary.chunks().committedBefore());
+        assertEquals(3, summary.chunks().firstRead(), "the plan's first chunk: three rows of the manifest");
         assertEquals(List.of("image_id", "truth", "label_index", "label", "score", "model_id", "arch", "alpha", "resolution",
                 "processed_at", "run_id", "chunk"), List.of(table(out, "labels").columns()));
         Map<String, String> truth = table(out, "labels").select("image_id", "truth").collectAsList().stream()

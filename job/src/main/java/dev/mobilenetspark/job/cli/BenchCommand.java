@@ -182,12 +182,17 @@ final class BenchCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "%-26s %.1f s (not counted)%n", "input preparation", r.preparationSeconds());
         System.out.printf(Locale.ROOT, "%-26s %.1f s%n", "launch to first batch", r.startupSeconds());
         System.out.printf(Locale.ROOT, "%-26s %.1f s%n", "first read to last write", s.runSeconds());
+        if (s.warmImagesPerSecond() >= 0) {
+            System.out.printf(Locale.ROOT, "%-26s %.1f images/s (%d images)%n", "after the first chunk",
+                    s.warmImagesPerSecond(), s.read() - s.chunks().firstRead());
+        }
         System.out.printf(Locale.ROOT, "%-26s %s%n", "by stage", s.stages().format());
         System.out.printf(Locale.ROOT, "%-26s %d labelled, %d failed%n", "rows", s.labelled(), s.failed());
         System.out.printf(Locale.ROOT, "%-26s %d MiB%n", "peak RSS", r.peakRssMb());
         System.out.printf(Locale.ROOT, "BENCH-E2E arch=%s alpha=%s resolution=%d batch=%d images=%d startup_s=%.1f"
-                        + " images_per_s=%.1f peak_rss_mb=%d precision=%s decode_scaling=%s%n", c.architecture().id(), c.alpha(),
-                c.resolution(), batches.get(0), images, r.startupSeconds(), s.imagesPerSecond(), r.peakRssMb(),
+                        + " images_per_s=%.1f warm_images_per_s=%.1f peak_rss_mb=%d precision=%s decode_scaling=%s%n",
+                c.architecture().id(), c.alpha(), c.resolution(), batches.get(0), images, r.startupSeconds(),
+                s.imagesPerSecond(), s.warmImagesPerSecond(), r.peakRssMb(),
                 precision.precision, decodeScaling.scaling);
         return s.failed() == 0 ? 0 : 1;
     }
