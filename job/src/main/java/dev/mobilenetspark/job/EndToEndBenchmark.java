@@ -74,10 +74,12 @@ public final class EndToEndBenchmark {
         Broadcast<List<byte[]>> shared = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(jpegs);
         MapFunction<Long, Row> row = i -> RowFactory.create(String.format(Locale.ROOT, "img-%07d", i),
                 shared.value().get((int) (i % shared.value().size())));
-        // A file per thousand rows, as tables of images are written: the repeated photos compress
-        // so well that two files would each be one split, and so one task.
+        // A file per thousand rows, as tables of images are written. No dictionary encoding, so
+        // that each row holds its own bytes as in a table of distinct photos: with it Parquet kept
+        // the few photos once per file (10,000 rows in 3.3 MB rather than 456 MB), and reading
+        // them cost next to nothing.
         spark.range(0, images, 1, Math.max(1, images / ROWS_PER_FILE)).as(Encoders.LONG()).map(row, Encoders.row(INPUT))
-                .write().mode("overwrite").parquet(input.toString());
+                .write().mode("overwrite").option("parquet.enable.dictionary", "false").parquet(input.toString());
         shared.destroy();
     }
 
