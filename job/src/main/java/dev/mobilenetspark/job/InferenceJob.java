@@ -115,8 +115,8 @@ public final class InferenceJob {
             Totals now = new Totals();
             List<String> written = new ArrayList<>();
             double writeSeconds = 0;
-            long firstRead = 0;
-            double firstCommit = -1;
+            long firstChunkRows = 0;
+            double firstCommitSeconds = -1;
             int total = chunks.chunks().size();
             RunReport report = plan.report() == null ? null : new RunReport(plan.report());
             for (ChunkPlan.Chunk chunk : chunks.chunks()) {
@@ -177,9 +177,11 @@ public final class InferenceJob {
                     writeSeconds += (System.nanoTime() - writeStart) / 1e9;
                     (ours ? now : before).add(record);
                     double committedAt = (System.nanoTime() - start) / 1e9;
-                    if (ours && now.chunks == 1) {
-                        firstRead = record.read();
-                        firstCommit = committedAt;
+                    if (ours && firstCommitSeconds < 0 && record.read() > 0) {
+                        // The first chunk with images pays for the JIT, the model and Spark's first
+                        // queries: the summary's warm rate starts after it.
+                        firstChunkRows = record.read();
+                        firstCommitSeconds = committedAt;
                     }
                     progress(number, before.chunks + now.chunks, total, now, chunks.rows() - before.read, committedAt);
                     if (report != null && ours) {
@@ -212,7 +214,7 @@ public final class InferenceJob {
                     metrics.decodeNanos.value() / 1e9, metrics.inferNanos.value() / 1e9, writeSeconds);
             JobSummary summary = new JobSummary(now.read, now.labelled, now.failedByStage, duplicates,
                     before.read + now.skipped, metrics.modelLoads.value(), startup, firstBatch, runSeconds, stages, written,
-                    new JobSummary.Chunks(total, before.chunks, run.runId(), firstRead, firstCommit));
+                    new JobSummary.Chunks(total, before.chunks, run.runId(), firstChunkRows, firstCommitSeconds));
             if (report != null) {
                 report.write(spark, target, settings, summary, run.runId());
             }

@@ -27,10 +27,10 @@ public record JobSummary(long read, long labelled, Map<String, Long> failedBySta
 
     /**
      * The run's chunks: how many, how many an earlier attempt of the run had committed, the run,
-     * and this attempt's first committed chunk: its rows read and the seconds from the first read
-     * to its commit (-1 if it committed none).
+     * and the first chunk this attempt committed with rows in it: its rows read and the seconds
+     * from the first read to its commit (-1 if it committed none).
      */
-    public record Chunks(int total, int committedBefore, String runId, long firstRead, double firstCommitSeconds) { }
+    public record Chunks(int total, int committedBefore, String runId, long firstChunkRows, double firstCommitSeconds) { }
 
     /**
      * Seconds by stage: reading, decoding with preprocessing and inference are task time summed
@@ -53,15 +53,21 @@ public record JobSummary(long read, long labelled, Map<String, Long> failedBySta
         return runSeconds > 0 ? read / runSeconds : 0;
     }
 
+    /** Images read after the first chunk this attempt committed with rows in it: what {@link #warmImagesPerSecond} counts. */
+    public long warmImages() {
+        return chunks.firstCommitSeconds() < 0 ? 0 : read - chunks.firstChunkRows();
+    }
+
     /**
-     * Images/s after this attempt's first committed chunk, to the end: the rate a long run keeps
-     * once the JIT, the model and Spark's first queries are warm, which the first chunk pays
-     * for; -1 when no later chunk read anything.
+     * Images/s after the first chunk this attempt committed with rows in it, to the end: the rate
+     * a long run keeps once the JIT, the model and Spark's first queries are warm, which that
+     * chunk pays for; -1 when no later chunk read anything. Like {@link #imagesPerSecond} it
+     * counts the time of a chunk that a run of the same command beside this one committed
+     * first, and the duplicate-id pass at the end, but not their rows.
      */
     public double warmImagesPerSecond() {
-        long later = read - chunks.firstRead();
         double seconds = runSeconds - chunks.firstCommitSeconds();
-        return chunks.firstCommitSeconds() >= 0 && later > 0 && seconds > 0 ? later / seconds : -1;
+        return warmImages() > 0 && seconds > 0 ? warmImages() / seconds : -1;
     }
 
     public String format() {

@@ -97,7 +97,7 @@ class ChunkedRunTest extends SparkTestBase {
         assertEquals(3, finished.chunks().total());
         assertEquals(1, finished.chunks().committedBefore());
         // This attempt's first chunk is the run's second: the warm rate is over its third alone.
-        assertEquals(4, finished.chunks().firstRead());
+        assertEquals(4, finished.chunks().firstChunkRows());
         double first = finished.chunks().firstCommitSeconds();
         assertTrue(first > 0 && first < finished.runSeconds(), first + " s of " + finished.runSeconds());
         assertEquals(4 / (finished.runSeconds() - first), finished.warmImagesPerSecond(), 1e-9);

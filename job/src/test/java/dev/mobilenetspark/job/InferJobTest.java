@@ -1,6 +1,7 @@
 package dev.mobilenetspark.job;
 
 import dev.mobilenetspark.job.cli.MobileNetCli;
+import dev.mobilenetspark.model.image.DecodingBenchmark;
 
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerTaskEnd;
@@ -25,6 +26,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -373,7 +375,7 @@ class InferJobTest extends SparkTestBase {
 
     /** bench --end-to-end runs the job over replicated photos and ends with its BENCH-E2E line. */
     @Test
-    void endToEndBenchmarkLabelsEveryReplicatedPhoto() {
+    void endToEndBenchmarkLabelsEveryReplicatedPhoto() throws IOException {
         CliRun run = CliRun.of("bench", "--end-to-end", "--images", "40", "--alpha", "0.25", "--resolution", "64",
                 "--batch", "8", "--classes", "10", "--photos", SamplePhotos.DIR.toString(),
                 "--work-dir", dir.resolve("bench").toString());
@@ -382,5 +384,14 @@ class InferJobTest extends SparkTestBase {
                 + " images_per_s=\\d+\\.\\d warm_images_per_s=-1\\.0 peak_rss_mb=\\d+ precision=fp32 decode_scaling=reference"), run.lastLine());
         Dataset<Row> labels = table(dir.resolve("bench").resolve("output"), "labels");
         assertEquals(40, labels.select("image_id").distinct().count());
+        // Each row holds its own JPEG, as in a table of distinct photos: a dictionary would keep
+        // each of the few photos once per file.
+        int smallest = DecodingBenchmark.reencode(SamplePhotos.DIR, EndToEndBenchmark.WIDTH, EndToEndBenchmark.HEIGHT)
+                .stream().mapToInt(jpeg -> jpeg.length).min().orElseThrow();
+        long input;
+        try (Stream<Path> files = Files.walk(dir.resolve("bench").resolve("input.parquet"))) {
+            input = files.filter(f -> f.getFileName().toString().endsWith(".parquet")).mapToLong(f -> f.toFile().length()).sum();
+        }
+        assertTrue(input >= 40L * smallest, input + " bytes of input for 40 JPEGs of at least " + smallest);
     }
 }

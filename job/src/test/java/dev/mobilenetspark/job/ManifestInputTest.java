@@ -77,7 +77,10 @@ class ManifestInputTest extends SparkTestBase {
         assertCounts(8, 7, 1, summary);
         assertEquals(3, summary.chunks().total());
         assertEquals(0, summary.chunks().committedBefore());
-        assertEquals(3, summary.chunks().firstRead(), "the plan's first chunk: three rows of the manifest");
+        assertEquals(3, summary.chunks().firstChunkRows(), "the plan's first chunk: three rows of the manifest");
+        double first = summary.chunks().firstCommitSeconds();
+        assertTrue(first > 0 && first < summary.runSeconds(), first + " s of " + summary.runSeconds());
+        assertEquals(5, summary.warmImages(), "the second and third chunks' rows");
         assertEquals(List.of("image_id", "truth", "label_index", "label", "score", "model_id", "arch", "alpha", "resolution",
                 "processed_at", "run_id", "chunk"), List.of(table(out, "labels").columns()));
         Map<String, String> truth = table(out, "labels").select("image_id", "truth").collectAsList().stream()

@@ -184,7 +184,7 @@ final class BenchCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "%-26s %.1f s%n", "first read to last write", s.runSeconds());
         if (s.warmImagesPerSecond() >= 0) {
             System.out.printf(Locale.ROOT, "%-26s %.1f images/s (%d images)%n", "after the first chunk",
-                    s.warmImagesPerSecond(), s.read() - s.chunks().firstRead());
+                    s.warmImagesPerSecond(), s.warmImages());
         }
         System.out.printf(Locale.ROOT, "%-26s %s%n", "by stage", s.stages().format());
         System.out.printf(Locale.ROOT, "%-26s %d labelled, %d failed%n", "rows", s.labelled(), s.failed());
