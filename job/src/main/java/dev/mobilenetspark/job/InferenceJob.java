@@ -13,6 +13,7 @@ import org.apache.spark.storage.StorageLevel;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.io.Serializable;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
@@ -272,18 +273,37 @@ public final class InferenceJob {
         }
     }
 
-    /** The chunk's counts, from one aggregation over its cached results. */
+    /**
+     * The chunk's counts, from one pass over its cached results summed on the driver: a groupBy
+     * cost a shuffle and, under adaptive execution, two jobs more per chunk.
+     */
     private static ChunkedOutput.ChunkRecord record(Dataset<Row> results, String files) {
-        long read = 0;
-        Map<String, Long> failed = new TreeMap<>();
-        for (Row r : results.groupBy("stage").count().collectAsList()) {
-            read += r.getLong(1);
-            if (!r.isNullAt(0)) {
-                failed.put(r.getString(0), r.getLong(1));
+        StageCounts counts = results.select("stage").javaRDD().aggregate(new StageCounts(), StageCounts::add,
+                StageCounts::merge);
+        long failures = counts.failed.values().stream().mapToLong(Long::longValue).sum();
+        return new ChunkedOutput.ChunkRecord(files, counts.rows, counts.rows - failures, counts.failed);
+    }
+
+    /** Result rows, and error rows by stage: a partition's, then the chunk's. */
+    private static final class StageCounts implements Serializable {
+        private static final long serialVersionUID = 1L;
+
+        long rows;
+        final TreeMap<String, Long> failed = new TreeMap<>();
+
+        StageCounts add(Row stage) {
+            rows++;
+            if (!stage.isNullAt(0)) {
+                failed.merge(stage.getString(0), 1L, Long::sum);
             }
+            return this;
         }
-        long failures = failed.values().stream().mapToLong(Long::longValue).sum();
-        return new ChunkedOutput.ChunkRecord(files, read, read - failures, failed);
+
+        StageCounts merge(StageCounts other) {
+            rows += other.rows;
+            other.failed.forEach((stage, n) -> failed.merge(stage, n, Long::sum));
+            return this;
+        }
     }
 
     /** Each table's rows of the chunk, with the chunk's number where the table keeps it as a column. */
