@@ -10,6 +10,7 @@ import dev.mobilenetspark.model.runtime.NativeThreads;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.io.ByteArrayInputStream;
@@ -327,13 +328,30 @@ public final class ModelHandler {
     /** Predictions from the graph's outputs (predictions if classified, then embeddings), read before the next pass. */
     private List<Prediction> extract(INDArray[] outputs, int n, int topK) {
         boolean classified = model.config().hasClassifier();
-        INDArray embeddings = outputs[classified ? 1 : 0];
+        float[][] embeddings = rows(outputs[classified ? 1 : 0], n);
+        float[][] probabilities = classified ? rows(outputs[0], n) : null;
         List<Prediction> predictions = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            List<Prediction.ClassScore> top = classified ? topK(outputs[0].getRow(i).toFloatVector(), topK) : List.of();
-            predictions.add(new Prediction(top, embeddings.getRow(i).toFloatVector()));
+            List<Prediction.ClassScore> top = classified ? topK(probabilities[i], topK) : List.of();
+            predictions.add(new Prediction(top, embeddings[i]));
         }
         return predictions;
+    }
+
+    /**
+     * The first {@code n} rows of a matrix, read in one pass over its memory: a row view and a
+     * copy per image cost ND4J calls of their own, a noticeable share of a small model's pass.
+     */
+    private static float[][] rows(INDArray matrix, int n) {
+        INDArray dense = matrix.dataType() == DataType.FLOAT && matrix.ordering() == 'c'
+                && Shape.hasDefaultStridesForShape(matrix) ? matrix : matrix.castTo(DataType.FLOAT).dup('c');
+        int width = (int) dense.size(1);
+        FloatBuffer data = dense.data().asNioFloat();
+        float[][] rows = new float[n][width];
+        for (int i = 0; i < n; i++) {
+            data.get((int) dense.offset() + i * width, rows[i]);
+        }
+        return rows;
     }
 
     private List<Prediction.ClassScore> topK(float[] probabilities, int k) {

@@ -8,11 +8,9 @@ import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
 import org.deeplearning4j.nn.conf.layers.ZeroPaddingLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.common.util.ArrayUtil;
-import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Broadcast;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
@@ -29,12 +27,12 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The forward pass of a BatchNorm-folded network (the builder's conv + bias form) as direct
- * native ops (oneDNN and ND4J) on NHWC buffers, derived once from the DL4J graph, which stays the one
- * definition of the network. Per step: oneDNN convolutions on NHWC with bias and activation
+ * The forward pass of a BatchNorm-folded network (the builder's conv + bias form) as oneDNN
+ * primitives on NHWC buffers, derived once from the DL4J graph, which stays the one definition
+ * of the network. Per step ({@link OneDnnStep}): convolutions on NHWC with bias and activation
  * fused ({@link OneDnnConvolution}; stock DL4J M2.1 runs 1x1 ones through im2col and
- * OpenBLAS), residual adds and squeeze-and-excite scaling into preallocated outputs, dense
- * layers as one gemm. Buffers are allocated for the largest batch seen and shared by liveness;
+ * OpenBLAS), residual adds and squeeze-and-excite scaling, global pooling, dense layers with
+ * bias and activation fused, and softmax. Buffers are allocated for the largest batch seen and shared by liveness;
  * a smaller batch uses the first rows of the same memory. So a batch allocates no native memory:
  * what would otherwise pile up off the heap until a GC.
  *
@@ -47,13 +45,11 @@ import java.util.Set;
  */
 public final class NativeForwardPass {
 
-    /** One vertex of the plan: computes its output buffer from its inputs' buffers. */
-    private interface Step {
-        void run(INDArray[] in, INDArray out);
-    }
-
-    /** @param zeroBorder the step writes only the interior of its output, whose border must stay zero */
-    private record Planned(String name, String[] inputs, long[] shape, Step step, boolean zeroBorder) { }
+    /**
+     * One vertex of the plan: {@code step} computes its output buffer from its inputs' buffers.
+     *
+     * @param zeroBorder the step writes only the interior of its output, whose border must stay zero */
+    private record Planned(String name, String[] inputs, long[] shape, OneDnnStep step, boolean zeroBorder) { }
 
     private final List<Planned> plan = new ArrayList<>();
     private final String[] outputs;
@@ -215,34 +211,20 @@ public final class NativeForwardPass {
         return OneDnnConvolution.bf16Supported();
     }
 
-    private static Step step(ComputationGraph network, NetworkGraph.Vertex v, boolean bf16) {
+    private static OneDnnStep step(ComputationGraph network, NetworkGraph.Vertex v, boolean bf16) {
         org.deeplearning4j.nn.api.Layer params = v.layer() == null ? null : network.getLayer(v.name());
         return switch (v.kind()) {
-            case ADD -> (in, out) -> in[0].add(in[1], out);
-            case CHANNEL_SCALE -> (in, out) -> Broadcast.mul(in[0], in[1], out, 0, 3);
-            case CONVOLUTION, DEPTHWISE_CONVOLUTION -> {
-                OneDnnConvolution convolution = new OneDnnConvolution((ConvolutionLayer) v.layer(), params.getParam("W"),
-                        params.getParam("b"), v.inputShape(), v.shape(), bf16);
-                yield (in, out) -> convolution.run(in[0], out);
-            }
+            case ADD -> OneDnnStep.add(v.shape());
+            case CHANNEL_SCALE -> OneDnnStep.scaleChannels(v.shape());
+            case CONVOLUTION, DEPTHWISE_CONVOLUTION -> OneDnnStep.of(new OneDnnConvolution((ConvolutionLayer) v.layer(),
+                    params.getParam("W"), params.getParam("b"), v.inputShape(), v.shape(), bf16));
             case ZERO_PADDING -> {
                 int[] pad = ((ZeroPaddingLayer) v.layer()).getPadding();
-                yield (in, out) -> out.get(NDArrayIndex.all(),
-                        NDArrayIndex.interval(pad[0], pad[0] + in[0].size(1)),
-                        NDArrayIndex.interval(pad[2], pad[2] + in[0].size(2)),
-                        NDArrayIndex.all()).assign(in[0]);
+                yield OneDnnStep.zeroPad(v.inputShape(), v.shape(), pad[0], pad[2]);
             }
-            case GLOBAL_AVERAGE_POOL -> (in, out) -> in[0].mean(out, 1, 2);
-            case DENSE -> {
-                INDArray weights = params.getParam("W");
-                INDArray bias = params.getParam("b");
-                IActivation activation = ((FeedForwardLayer) v.layer()).getActivationFn();
-                yield (in, out) -> {
-                    Nd4j.gemm(in[0], weights, out, false, false, 1.0, 0.0);
-                    out.addiRowVector(bias);
-                    activation.getActivation(out, false);
-                };
-            }
+            case GLOBAL_AVERAGE_POOL -> OneDnnStep.globalAveragePool(v.inputShape());
+            case DENSE -> OneDnnStep.dense(params.getParam("W"), params.getParam("b"),
+                    ((FeedForwardLayer) v.layer()).getActivationFn());
             case BATCH_NORM, ACTIVATION -> throw new IllegalArgumentException("no native step for layer " + v.name()
                     + " (" + v.kind() + "): the network must be BatchNorm-folded");
         };
