@@ -46,7 +46,7 @@ import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
 /**
  * One step of the native forward pass as oneDNN primitives on the plan's dense float buffers
  * (NHWC for feature maps, [N, C] for pooled and dense ones). Every step of a pass is one, so a
- * pass never calls an ND4J op: three small ND4J ops (pooling, gemm, bias) cost 0.17-0.3 ms a
+ * pass's steps never call an ND4J op: three small ND4J ops (pooling, gemm, bias) cost 0.17-0.3 ms a
  * pass, as much again as the 27 convolutions of V1 0.25@128 at batch 1 (0.23-0.27 ms), and
  * doubled the pass's time there.
  *
