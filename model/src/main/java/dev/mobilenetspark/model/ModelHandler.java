@@ -343,15 +343,22 @@ public final class ModelHandler {
      * copy per image cost ND4J calls of their own, a noticeable share of a small model's pass.
      */
     private static float[][] rows(INDArray matrix, int n) {
-        INDArray dense = matrix.dataType() == DataType.FLOAT && matrix.ordering() == 'c'
-                && Shape.hasDefaultStridesForShape(matrix) ? matrix : matrix.castTo(DataType.FLOAT).dup('c');
-        int width = (int) dense.size(1);
-        FloatBuffer data = dense.data().asNioFloat();
-        float[][] rows = new float[n][width];
-        for (int i = 0; i < n; i++) {
-            data.get((int) dense.offset() + i * width, rows[i]);
+        boolean asIs = matrix.dataType() == DataType.FLOAT && matrix.ordering() == 'c' && matrix.offset() == 0
+                && Shape.hasDefaultStridesForShape(matrix);
+        INDArray dense = asIs ? matrix : matrix.castTo(DataType.FLOAT).dup('c');
+        try {
+            int width = (int) dense.size(1);
+            FloatBuffer data = dense.data().asNioFloat();
+            float[][] rows = new float[n][width];
+            for (int i = 0; i < n; i++) {
+                data.get(i * width, rows[i]);
+            }
+            return rows;
+        } finally {
+            if (!asIs && dense.closeable()) {
+                dense.close();
+            }
         }
-        return rows;
     }
 
     private List<Prediction.ClassScore> topK(float[] probabilities, int k) {

@@ -40,7 +40,6 @@ final class OneDnnConvolution {
 
     private final OneDnnStep.Weights weights;
     private final INDArray bias;
-    private final boolean depthwise;
     private final long[] kernel;
     private final long[] stride;
     private final long[] inputShape;
@@ -63,7 +62,7 @@ final class OneDnnConvolution {
         if (layer.getDilation()[0] != 1 || layer.getDilation()[1] != 1) {
             throw new IllegalArgumentException("no fast path for dilated convolutions");
         }
-        this.depthwise = layer instanceof DepthwiseConvolution2D;
+        boolean depthwise = layer instanceof DepthwiseConvolution2D;
         this.bf16 = bf16 && !depthwise;
         this.kernel = new long[] {layer.getKernelSize()[0], layer.getKernelSize()[1]};
         this.stride = new long[] {layer.getStride()[0], layer.getStride()[1]};

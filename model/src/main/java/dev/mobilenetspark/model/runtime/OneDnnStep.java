@@ -28,7 +28,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.shape.Shape;
 
-import java.lang.ref.Reference;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -46,9 +45,9 @@ import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
 /**
  * One step of the native forward pass as oneDNN primitives on the plan's dense float buffers
  * (NHWC for feature maps, [N, C] for pooled and dense ones). Every step of a pass is one, so a
- * pass's steps never call an ND4J op: three small ND4J ops (pooling, gemm, bias) cost 0.17-0.3 ms a
- * pass, as much again as the 27 convolutions of V1 0.25@128 at batch 1 (0.23-0.27 ms), and
- * doubled the pass's time there.
+ * pass's steps never call an ND4J op: in a prototype, three small ND4J ops after the convolutions
+ * (pooling, gemm, bias; the pass also ran its softmax as a fourth) cost 0.17-0.3 ms a pass, as
+ * much again as the 27 convolutions of V1 0.25@128 at batch 1 (0.23-0.27 ms).
  *
  * <p>A step makes its primitives once per batch size and keeps them; the data of its inputs and
  * output are set per call, since buffers are shared between steps and grow with the batch.
@@ -90,18 +89,28 @@ final class OneDnnStep {
      */
     void run(INDArray[] in, INDArray out) {
         Bound bound = byBatch.computeIfAbsent(out.size(0), binder::bind);
-        INDArray[] sources = new INDArray[in.length];
-        for (int i = 0; i < in.length; i++) {
-            sources[i] = isDenseFloat(in[i]) ? in[i] : in[i].castTo(DataType.FLOAT).dup('c');
-            bound.inputs().get(i).set_data_handle(sources[i].data().addressPointer());
+        INDArray[] copies = new INDArray[in.length];
+        try {
+            for (int i = 0; i < in.length; i++) {
+                INDArray source = in[i];
+                if (!isDenseFloat(source)) {
+                    source = copies[i] = source.castTo(DataType.FLOAT).dup('c');
+                }
+                bound.inputs().get(i).set_data_handle(source.data().addressPointer());
+            }
+            bound.output().set_data_handle(out.data().addressPointer());
+            for (int p = 0; p < bound.primitives().size(); p++) {
+                bound.primitives().get(p).execute(stream, bound.arguments().get(p));
+            }
+            stream._wait();
+        } finally {
+            // Freed once oneDNN has read them, not left to the garbage collector.
+            for (INDArray copy : copies) {
+                if (copy != null && copy.closeable()) {
+                    copy.close();
+                }
+            }
         }
-        bound.output().set_data_handle(out.data().addressPointer());
-        for (int p = 0; p < bound.primitives().size(); p++) {
-            bound.primitives().get(p).execute(stream, bound.arguments().get(p));
-        }
-        stream._wait();
-        // oneDNN read the copies' native memory: keep them from being collected before that.
-        Reference.reachabilityFence(sources);
     }
 
     private static boolean isDenseFloat(INDArray array) {
