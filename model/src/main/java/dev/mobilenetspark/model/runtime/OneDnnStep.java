@@ -45,9 +45,9 @@ import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
 /**
  * One step of the native forward pass as oneDNN primitives on the plan's dense float buffers
  * (NHWC for feature maps, [N, C] for pooled and dense ones). Every step of a pass is one, so a
- * pass's steps never call an ND4J op: in a prototype, three small ND4J ops after the convolutions
- * (pooling, gemm, bias; the pass also ran its softmax as a fourth) cost 0.17-0.3 ms a pass, as
- * much again as the 27 convolutions of V1 0.25@128 at batch 1 (0.23-0.27 ms).
+ * pass's steps never call an ND4J op: in a prototype, the 27 convolutions of V1 0.25@128 took
+ * 0.23-0.27 ms a pass at batch 1, and 0.42-0.55 ms with three small ND4J ops after them (pooling,
+ * gemm, bias; the pass also ran its softmax as a fourth).
  *
  * <p>A step makes its primitives once per batch size and keeps them; the data of its inputs and
  * output are set per call, since buffers are shared between steps and grow with the batch.
@@ -148,21 +148,20 @@ final class OneDnnStep {
         boolean softmax = activation instanceof ActivationSoftmax;
         primitive_attr attributes = new primitive_attr();
         attributes.set_post_ops(softmax ? new post_ops() : postOps(activation));
-        Weights given = new Weights(weights, new long[] {outputs, inputs}, memory.format_tag.ba);
-        INDArray biasData = bias.reshape(-1).dup('c');
-        memory.desc biasDesc = new memory.desc(new long[] {outputs}, memory.data_type.f32, memory.format_tag.x);
+        Parameters parameters = new Parameters(weights, new long[] {outputs, inputs}, memory.format_tag.ba, bias);
         return new OneDnnStep(batch -> {
             memory.desc source = new memory.desc(new long[] {batch, inputs}, memory.data_type.f32, memory.format_tag.nc);
             memory.desc destination = new memory.desc(new long[] {batch, outputs}, memory.data_type.f32,
                     memory.format_tag.nc);
             inner_product_forward.primitive_desc plan = new inner_product_forward.primitive_desc(
-                    new inner_product_forward.desc(prop_kind.forward_inference, source, given.any(), biasDesc, destination),
+                    new inner_product_forward.desc(prop_kind.forward_inference, source, parameters.anyWeights(memory.data_type.f32),
+                            parameters.biasDesc(), destination),
                     attributes, CPU);
             memory in = unbound(source);
             memory out = unbound(destination);
             IntMemoryMap product = arguments(DNNL_ARG_SRC, in, DNNL_ARG_DST, out);
-            product.put(DNNL_ARG_WEIGHTS, given.in(plan.weights_desc()));
-            product.put(DNNL_ARG_BIAS, new memory(biasDesc, CPU, biasData.data().addressPointer()));
+            product.put(DNNL_ARG_WEIGHTS, parameters.weights(plan.weights_desc()));
+            product.put(DNNL_ARG_BIAS, parameters.bias());
             if (!softmax) {
                 return Bound.of(new inner_product_forward(plan), product, List.of(in), out);
             }
@@ -232,45 +231,54 @@ final class OneDnnStep {
     }
 
     /**
-     * A layer's weights, reordered once into each layout a primitive asks for: batch sizes share
-     * them (every partition's last batch has a size of its own).
+     * A layer's weights and bias, copied once: the weights reordered into each layout a primitive
+     * asks for (batch sizes share them; every partition's last batch has a size of its own), the
+     * bias as it is.
      */
-    static final class Weights {
-        private final INDArray data;
+    static final class Parameters {
+        private final INDArray weights;
         private final long[] dims;
         private final memory.desc given;
         private final List<memory> reordered = new ArrayList<>();
+        private final INDArray biasData;
+        private final memory bias;
 
-        /** @param data the weights, copied; {@code dims} and {@code layout} say how oneDNN reads them */
-        Weights(INDArray data, long[] dims, memory.format_tag layout) {
-            this.data = data.dup('c');
+        /** {@code dims} and {@code layout} say how oneDNN reads {@code weights}; {@code bias} has one value per output. */
+        Parameters(INDArray weights, long[] dims, memory.format_tag layout, INDArray bias) {
+            this.weights = weights.dup('c');
             this.dims = dims.clone();
             this.given = new memory.desc(dims, memory.data_type.f32, layout);
+            this.biasData = bias.reshape(-1).dup('c');
+            this.bias = new memory(biasDesc(), CPU, biasData.data().addressPointer());
         }
 
-        /** The weights' dims in whatever layout and type a primitive prefers. */
-        memory.desc any(memory.data_type type) {
+        /** The weights' dims in whatever layout a primitive prefers, in {@code type}. */
+        memory.desc anyWeights(memory.data_type type) {
             return new memory.desc(dims, type, memory.format_tag.any);
         }
 
-        memory.desc any() {
-            return any(memory.data_type.f32);
-        }
-
         /** The weights in {@code layout}, reordered from the given ones the first time it is asked for. */
-        memory in(memory.desc layout) {
+        memory weights(memory.desc layout) {
             for (memory m : reordered) {
                 if (m.get_desc().equals(layout)) {
                     return m;
                 }
             }
-            memory source = new memory(given, CPU, data.data().addressPointer());
+            memory source = new memory(given, CPU, weights.data().addressPointer());
             memory target = new memory(layout, CPU);
             stream once = new stream(CPU);
             new reorder(source, target).execute(once, source, target);
             once._wait();
             reordered.add(target);
             return target;
+        }
+
+        memory.desc biasDesc() {
+            return new memory.desc(new long[] {biasData.length()}, memory.data_type.f32, memory.format_tag.x);
+        }
+
+        memory bias() {
+            return bias;
         }
     }
 
