@@ -30,6 +30,8 @@ final class ExecutorModels {
     static synchronized ModelHandler get(JobSettings settings, Broadcast<byte[]> modelBytes, LongAccumulator loads) {
         String key = settings.model().id() + " " + settings.decodeScaling() + " " + settings.backend();
         if (!key.equals(loadedKey)) {
+            // Forgotten before the load, so that a load that fails leaves no key without a handler.
+            loadedKey = null;
             loaded = null;
             int threads = settings.threads() > 0 ? settings.threads() : executorCores();
             try {
