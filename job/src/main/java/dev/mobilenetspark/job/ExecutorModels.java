@@ -21,29 +21,30 @@ import java.util.OptionalInt;
  */
 final class ExecutorModels {
 
-    private static String loadedKey;
-    private static ModelHandler loaded;
+    /** A handler and the key of the model, decoding and backend it was made for. */
+    private record Loaded(String key, ModelHandler handler) { }
+
+    /** Set only once a load has succeeded, so a failed one leaves no key without its handler. */
+    private static Loaded loaded;
 
     private ExecutorModels() {
     }
 
     static synchronized ModelHandler get(JobSettings settings, Broadcast<byte[]> modelBytes, LongAccumulator loads) {
         String key = settings.model().id() + " " + settings.decodeScaling() + " " + settings.backend();
-        if (!key.equals(loadedKey)) {
-            // Forgotten before the load, so that a load that fails leaves no key without a handler.
-            loadedKey = null;
+        if (loaded == null || !loaded.key().equals(key)) {
+            // The old model is let go before the new one loads: an executor holds one.
             loaded = null;
             int threads = settings.threads() > 0 ? settings.threads() : executorCores();
             try {
-                loaded = ModelHandler.load(modelBytes.value(), "model " + settings.model().id(), settings.backend(),
-                        threads, settings.decodeScaling());
+                loaded = new Loaded(key, ModelHandler.load(modelBytes.value(), "model " + settings.model().id(),
+                        settings.backend(), threads, settings.decodeScaling()));
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot load the broadcast model " + settings.model().id(), e);
             }
-            loadedKey = key;
             loads.add(1);
         }
-        return loaded;
+        return loaded.handler();
     }
 
     /**
@@ -61,7 +62,6 @@ final class ExecutorModels {
      * jobs and must count each job's loads (tests), or must free a model it will not use again.
      */
     static synchronized void reset() {
-        loadedKey = null;
         loaded = null;
     }
 

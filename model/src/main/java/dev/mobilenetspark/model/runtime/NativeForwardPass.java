@@ -11,6 +11,7 @@ import org.nd4j.common.util.ArrayUtil;
 import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
@@ -33,8 +34,8 @@ import java.util.Set;
  * fused ({@link OneDnnConvolution}; stock DL4J M2.1 runs 1x1 ones through im2col and
  * OpenBLAS), residual adds and squeeze-and-excite scaling, global pooling, dense layers with
  * bias and activation fused, and softmax. Buffers are allocated for the largest batch seen and
- * shared by liveness; a smaller batch uses the first rows of the same memory. So a batch allocates no native memory:
- * what would otherwise pile up off the heap until a GC.
+ * shared by liveness; a smaller batch uses the first rows of the same memory. So a batch
+ * allocates no native memory: what would otherwise pile up off the heap until a GC.
  *
  * <p>The largest batch seen runs as it is; a smaller one (a partition's last) runs padded to the
  * next power of two. Each batch size costs oneDNN primitives of its own, kept for the JVM's
@@ -128,16 +129,27 @@ public final class NativeForwardPass {
         if (n != batch) {
             shape(n);
         }
-        buffers.put(LayerNames.INPUT, input);
-        for (Planned p : plan) {
-            INDArray[] in = new INDArray[p.inputs().length];
-            for (int i = 0; i < in.length; i++) {
-                in[i] = buffers.get(p.inputs()[i]);
+        // The steps read every buffer as dense float from offset 0: the plan's own are, an input may not be.
+        boolean dense = input.dataType() == DataType.FLOAT && input.ordering() == 'c' && input.offset() == 0
+                && Shape.hasDefaultStridesForShape(input);
+        INDArray source = dense ? input : input.castTo(DataType.FLOAT).dup('c');
+        buffers.put(LayerNames.INPUT, source);
+        try {
+            for (Planned p : plan) {
+                INDArray[] in = new INDArray[p.inputs().length];
+                for (int i = 0; i < in.length; i++) {
+                    in[i] = buffers.get(p.inputs()[i]);
+                }
+                long start = System.nanoTime();
+                p.step().run(in, buffers.get(p.name()));
+                if (nanos != null) {
+                    nanos.merge(p.name(), System.nanoTime() - start, Long::sum);
+                }
             }
-            long start = System.nanoTime();
-            p.step().run(in, buffers.get(p.name()));
-            if (nanos != null) {
-                nanos.merge(p.name(), System.nanoTime() - start, Long::sum);
+        } finally {
+            if (!dense) {
+                buffers.remove(LayerNames.INPUT);
+                source.close();
             }
         }
     }

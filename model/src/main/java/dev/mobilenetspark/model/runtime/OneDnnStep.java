@@ -24,9 +24,7 @@ import org.nd4j.linalg.activations.impl.ActivationReLU;
 import org.nd4j.linalg.activations.impl.ActivationReLU6;
 import org.nd4j.linalg.activations.impl.ActivationSigmoid;
 import org.nd4j.linalg.activations.impl.ActivationSoftmax;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.shape.Shape;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -84,38 +82,19 @@ final class OneDnnStep {
     }
 
     /**
-     * Computes {@code out} from {@code in}, all of the same batch size; {@code out} a dense C-order
-     * float buffer from offset 0 (the plan's own), an input copied into one if it is not.
+     * Computes {@code out} from {@code in}, all of the same batch size and all dense C-order float
+     * buffers from offset 0, as the plan's are.
      */
     void run(INDArray[] in, INDArray out) {
         Bound bound = byBatch.computeIfAbsent(out.size(0), binder::bind);
-        INDArray[] copies = new INDArray[in.length];
-        try {
-            for (int i = 0; i < in.length; i++) {
-                INDArray source = in[i];
-                if (!isDenseFloat(source)) {
-                    source = copies[i] = source.castTo(DataType.FLOAT).dup('c');
-                }
-                bound.inputs().get(i).set_data_handle(source.data().addressPointer());
-            }
-            bound.output().set_data_handle(out.data().addressPointer());
-            for (int p = 0; p < bound.primitives().size(); p++) {
-                bound.primitives().get(p).execute(stream, bound.arguments().get(p));
-            }
-            stream._wait();
-        } finally {
-            // Freed once oneDNN has read them, not left to the garbage collector.
-            for (INDArray copy : copies) {
-                if (copy != null && copy.closeable()) {
-                    copy.close();
-                }
-            }
+        for (int i = 0; i < in.length; i++) {
+            bound.inputs().get(i).set_data_handle(in[i].data().addressPointer());
         }
-    }
-
-    private static boolean isDenseFloat(INDArray array) {
-        return array.dataType() == DataType.FLOAT && array.ordering() == 'c' && array.offset() == 0
-                && Shape.hasDefaultStridesForShape(array);
+        bound.output().set_data_handle(out.data().addressPointer());
+        for (int p = 0; p < bound.primitives().size(); p++) {
+            bound.primitives().get(p).execute(stream, bound.arguments().get(p));
+        }
+        stream._wait();
     }
 
     /** A convolution; see {@link OneDnnConvolution}. */
